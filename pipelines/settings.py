@@ -1,0 +1,121 @@
+"""The one settings object: environment variables with local defaults.
+
+Every job, CLI command, Dagster resource and test reads its configuration from here.
+Local defaults keep all state under one ignored folder in the checkout (``.afl/``);
+on a cluster, point ``AFL_LAKE_ROOT`` and ``AFL_CHECKPOINT_ROOT`` at an object store
+(``s3a://bucket/lake``) and ``AFL_KAFKA_BOOTSTRAP_SERVERS`` at the Kafka cluster.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from pipelines.errors import SettingsError
+
+ENV_PREFIX = "AFL_"
+
+
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from, or None when installed elsewhere."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def _default_state_dir() -> Path:
+    root = checkout_root()
+    return (root / ".afl") if root else (Path.home() / ".afl")
+
+
+def join_uri(root: str, *parts: str) -> str:
+    """Join a local path or an object-store URI (s3a://, abfss://) with sub-paths."""
+    return "/".join([root.rstrip("/"), *(p.strip("/") for p in parts if p)])
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where state lives and how to reach the services; see ``from_env`` for variables."""
+
+    home: str
+    cache_dir: str
+    lake_root: str
+    checkpoint_root: str
+    kafka_bootstrap_servers: str
+    kafka_controller_port: int
+    legacy_db_url: str
+    spark_master: str
+    spark_shuffle_partitions: int
+    spark_driver_memory: str
+    spark_ivy_settings: str
+    topic_prefix: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read ``AFL_*`` variables; anything unset takes its local default.
+
+        AFL_HOME                      local state: broker data, lake, checkpoints (.afl/)
+        AFL_CACHE_DIR                 downloads shared by every home: Ivy, Maven, pip
+        AFL_LAKE_ROOT                 Delta tables root, a path or s3a:// / abfss:// URI
+        AFL_CHECKPOINT_ROOT           streaming checkpoints root, same forms
+        AFL_KAFKA_BOOTSTRAP_SERVERS   host:port[,host:port]
+        AFL_KAFKA_CONTROLLER_PORT     KRaft controller port of the local broker
+        AFL_LEGACY_DB_URL             sqlite:///path or postgresql://user@host:port/db
+        AFL_SPARK_MASTER              local[2] by default; ignored under spark-submit
+        AFL_SPARK_SHUFFLE_PARTITIONS  few on one machine, more on a cluster
+        AFL_SPARK_DRIVER_MEMORY       local driver heap
+        AFL_SPARK_IVY_SETTINGS        an Ivy settings file (e.g. an in-house mirror)
+        AFL_TOPIC_PREFIX              prepended to every topic name (environments, tests)
+        """
+        env = os.environ if env is None else env
+        state = Path(env.get("AFL_HOME") or _default_state_dir())
+        cache = Path(env.get("AFL_CACHE_DIR") or (_default_state_dir() / "cache"))
+        return cls(
+            home=str(state),
+            cache_dir=str(cache),
+            lake_root=env.get("AFL_LAKE_ROOT") or str(state / "lake"),
+            checkpoint_root=env.get("AFL_CHECKPOINT_ROOT") or str(state / "checkpoints"),
+            kafka_bootstrap_servers=env.get("AFL_KAFKA_BOOTSTRAP_SERVERS") or "localhost:9092",
+            kafka_controller_port=_int(env, "AFL_KAFKA_CONTROLLER_PORT", 9093),
+            legacy_db_url=env.get("AFL_LEGACY_DB_URL") or f"sqlite:///{state / 'legacy_app.db'}",
+            spark_master=env.get("AFL_SPARK_MASTER") or "local[2]",
+            spark_shuffle_partitions=_int(env, "AFL_SPARK_SHUFFLE_PARTITIONS", 4),
+            spark_driver_memory=env.get("AFL_SPARK_DRIVER_MEMORY") or "2g",
+            spark_ivy_settings=env.get("AFL_SPARK_IVY_SETTINGS") or "",
+            topic_prefix=env.get("AFL_TOPIC_PREFIX") or "",
+        )
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests, per-run lake roots)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def lake_path(self, *parts: str) -> str:
+        return join_uri(self.lake_root, *parts)
+
+    def checkpoint_path(self, *parts: str) -> str:
+        return join_uri(self.checkpoint_root, *parts)
+
+    def state_path(self, *parts: str) -> Path:
+        return Path(self.home).joinpath(*parts)
+
+    def cache_path(self, *parts: str) -> Path:
+        return Path(self.cache_dir).joinpath(*parts)
+
+    def topic_name(self, logical_name: str) -> str:
+        """The physical Kafka topic for a registry name."""
+        return f"{self.topic_prefix}{logical_name}"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None

@@ -1,0 +1,31 @@
+"""Shared readers: the same options everywhere we read Kafka."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame, SparkSession
+
+from pipelines.settings import Settings
+
+
+def read_kafka_stream(
+    spark: SparkSession,
+    settings: Settings,
+    topics: Sequence[str],
+    max_offsets_per_trigger: int | None = None,
+) -> DataFrame:
+    """A streaming DataFrame over the given physical topics, from the earliest offset."""
+    reader = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
+        .option("subscribe", ",".join(topics))
+        .option("startingOffsets", "earliest")
+        .option("includeHeaders", "true")
+        # Records deleted by retention before we read them must stop the stream loudly:
+        # silently skipping them would break the evidence trail.
+        .option("failOnDataLoss", "true")
+    )
+    if max_offsets_per_trigger:
+        reader = reader.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))
+    return reader.load()

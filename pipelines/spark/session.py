@@ -1,0 +1,103 @@
+"""The SparkSession factory every job, CLI command, Dagster asset and test uses.
+
+Run locally it resolves delta-spark and the Kafka source from Maven Central through
+Spark's own package mechanism (cached in the settings' cache dir). Under spark-submit the
+cluster owns master and classpath: submit with ``--packages "$(afl spark packages)"``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from importlib.metadata import version
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from pipelines.settings import Settings
+
+IVY_SETTINGS = Path(__file__).with_name("ivysettings.xml")
+SCALA_BINARY = "2.13"
+APP_NAME = "agent-feedback-lakehouse"
+
+
+def spark_packages(spark_version: str | None = None, delta_version: str | None = None) -> list[str]:
+    """Maven coordinates that match the installed pyspark and delta-spark exactly.
+
+    The Kafka source must carry pyspark's exact version. From Delta 4.1 on, the Delta
+    artifact names the Spark line it was built for (delta-spark_4.1_2.13).
+    """
+    spark_version = spark_version or version("pyspark")
+    delta_version = delta_version or version("delta-spark")
+    delta_major_minor = tuple(int(p) for p in delta_version.split(".")[:2])
+    if delta_major_minor >= (4, 1):
+        spark_line = ".".join(spark_version.split(".")[:2])
+        delta_artifact = f"delta-spark_{spark_line}_{SCALA_BINARY}"
+    else:
+        delta_artifact = f"delta-spark_{SCALA_BINARY}"
+    return [
+        f"io.delta:{delta_artifact}:{delta_version}",
+        f"org.apache.spark:spark-sql-kafka-0-10_{SCALA_BINARY}:{spark_version}",
+    ]
+
+
+def launched_by_spark_submit() -> bool:
+    """pyspark's own signal: spark-submit started the JVM and told Python its port."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def get_spark(
+    settings: Settings | None = None,
+    app_name: str = APP_NAME,
+    extra_conf: Mapping[str, str] | None = None,
+) -> SparkSession:
+    """The shared session: Delta extensions and catalog, Kafka source, UTC, few partitions."""
+    settings = settings or Settings.from_env()
+    builder = SparkSession.builder.appName(app_name)
+    if not launched_by_spark_submit():
+        # Executors must use this interpreter (the project's venv), not whatever is on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        ivy_settings = settings.spark_ivy_settings or str(IVY_SETTINGS)
+        builder = (
+            builder.master(settings.spark_master)
+            .config("spark.jars.packages", ",".join(spark_packages()))
+            .config("spark.jars.ivy", str(settings.cache_path("ivy")))
+            .config("spark.jars.ivySettings", ivy_settings)
+            .config("spark.driver.memory", settings.spark_driver_memory)
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            # Delta's snapshot state reconstruction defaults to 50 tasks: far too many
+            # for one small machine.
+            .config("spark.databricks.delta.snapshotPartitions", "2")
+        )
+    conf = {
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        # Databases are created in the in-memory catalog; tables are registered by location
+        # in each session, so no Derby metastore is shared between processes.
+        "spark.sql.warehouse.dir": settings.lake_path("_warehouse"),
+        "spark.sql.streaming.forceDeleteTempCheckpointLocation": "true",
+        **(extra_conf or {}),
+    }
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark
+
+
+def resolve_packages(settings: Settings) -> str:
+    """Fetch the Spark packages into the Ivy cache unless this exact list is there already."""
+    packages = ",".join(spark_packages())
+    stamp = settings.cache_path("ivy", ".resolved")
+    if stamp.is_file() and stamp.read_text() == packages:
+        return f"Spark packages already resolved: {packages}"
+    spark = get_spark(settings, app_name="afl-resolve-packages")
+    spark.stop()
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(packages)
+    return f"Spark packages resolved into {stamp.parent}: {packages}"

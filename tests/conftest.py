@@ -1,0 +1,72 @@
+"""Session-scoped real services: one SparkSession, one Kafka broker on free ports.
+
+Tests never read the developer's own AFL_* environment: the session gets its own home
+(.afl/test), its own broker ports, and every test its own lake root and topic prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_HOME = ROOT / ".afl" / "test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in [n for n in os.environ if n.startswith("AFL_") and n != "AFL_CACHE_DIR"]:
+        del os.environ[name]
+    os.environ["AFL_HOME"] = str(TEST_HOME)
+    os.environ["AFL_KAFKA_BOOTSTRAP_SERVERS"] = f"localhost:{free_port()}"
+    os.environ["AFL_KAFKA_CONTROLLER_PORT"] = str(free_port())
+
+
+@pytest.fixture(scope="session")
+def base_settings():
+    from pipelines.settings import Settings
+
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def spark(base_settings):
+    from pipelines.spark.session import get_spark
+
+    session = get_spark(base_settings, app_name="afl-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(base_settings) -> Iterator[object]:
+    """The real broker, started fresh for this test session and stopped at its end."""
+    from pipelines.local.broker import LocalBroker
+
+    broker = LocalBroker(base_settings)
+    broker.down()
+    shutil.rmtree(broker.dir, ignore_errors=True)
+    broker.up()
+    yield broker
+    broker.down()
+
+
+@pytest.fixture
+def settings(base_settings, tmp_path):
+    """Per-test lake, checkpoints and topic namespace, on the session's broker."""
+    return base_settings.with_overrides(
+        lake_root=str(tmp_path / "lake"),
+        checkpoint_root=str(tmp_path / "checkpoints"),
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+    )
