@@ -1,0 +1,173 @@
+"""The producer SDK against the real broker."""
+
+import json
+import os
+import signal
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from pipelines.contracts.exceptions import ContractViolation
+from pipelines.contracts.topics import TOPICS, topic_for_event_type
+from pipelines.local.broker import LocalBroker
+from pipelines.producer.actions import agent_session, current_action, track_action
+from pipelines.producer.events import AgentIdentity
+from pipelines.producer.exceptions import BackpressureTimeout, DeliveryError
+from pipelines.producer.sdk import AgentEventProducer
+from pipelines.producer.traffic import TrafficGenerator
+from tests.conftest import free_port
+from tests.kafka_helpers import consume, create_registry_topics, murmur2_partition
+
+pytestmark = pytest.mark.integration
+
+IDENTITY = AgentIdentity("acme", "support-bot", "2.4.0", "support-p42", "gpt-4.1-mini")
+
+
+@pytest.fixture
+def topics(kafka_broker, settings):
+    create_registry_topics(settings)
+    return {t.name: settings.topic_name(t.name) for t in TOPICS}
+
+
+def test_emit_delivers_every_event_with_its_key_on_the_java_partition(settings, topics):
+    records = list(
+        TrafficGenerator(seed=11, events=600, end_time=datetime(2026, 11, 20, tzinfo=UTC))
+    )
+    with AgentEventProducer(settings) as producer:
+        for record in records:
+            producer.emit(record.event)
+    metrics = producer.metrics.snapshot()
+    assert (metrics["emitted"], metrics["sent"], metrics["failed"]) == (600, 600, 0)
+    assert metrics["delivery_latency_p95_ms"] > 0
+
+    read = consume(settings, list(topics.values()), expected=600)
+    assert len(read) == 600
+    sent = {r.event["event_id"]: r.event for r in records}
+    for msg in read:
+        event = json.loads(msg.value())
+        original = sent.pop(event["event_id"])
+        assert event == original
+        assert msg.key().decode() == original["session_id"]
+        assert msg.topic() == topics[topic_for_event_type(original["event_type"]).name]
+        assert msg.partition() == murmur2_partition(msg.key(), 3)
+    assert sent == {}
+
+
+def test_invalid_event_raises_naming_the_field_or_goes_to_the_dlq(settings, topics):
+    event = next(
+        iter(TrafficGenerator(seed=1, events=1, end_time=datetime(2026, 11, 20, tzinfo=UTC)))
+    ).event
+    event["payload"]["turn_id"] = 42
+    with (
+        AgentEventProducer(settings) as producer,
+        pytest.raises(ContractViolation, match=r"payload\.turn_id: must be string"),
+    ):
+        producer.emit(event)
+    assert producer.metrics.invalid == 1 and producer.metrics.emitted == 0
+
+    with AgentEventProducer(settings, dead_letter_invalid=True) as producer:
+        producer.emit(event)
+    assert producer.metrics.dead_lettered == 1
+    [dlq] = consume(settings, [topics["agent.dlq"]], expected=1)
+    headers = {k: v.decode() for k, v in dlq.headers()}
+    assert headers["afl.field"] == "payload.turn_id"
+    assert headers["afl.reason"] == "invalid interaction event: payload.turn_id: must be string"
+    assert headers["afl.stage"] == "producer"
+    assert json.loads(dlq.value())["event_id"] == event["event_id"]
+    assert consume(settings, [topics["agent.interactions.v1"]], expected=1, timeout_s=3) == []
+
+
+def test_action_wrapper_emits_outcomes_for_success_and_failure(settings, topics):
+    with AgentEventProducer(settings) as producer, agent_session("ses-1", "trc-1"):
+        with track_action(producer, IDENTITY, "lookup_order", turn_id="turn-1") as action:
+            action.record(input_tokens=100, output_tokens=20, cost_usd=0.002)
+            time.sleep(0.05)
+        with (
+            pytest.raises(ValueError, match="order 77 not found"),
+            track_action(producer, IDENTITY, "refund_payment"),
+        ):
+            raise ValueError("order 77 not found")
+
+        @track_action(producer, IDENTITY, "answer_question", tags=("beta",))
+        def answer() -> str:
+            current_action().record(quality_score=0.9)
+            raise TimeoutError("model took too long")
+
+        with pytest.raises(TimeoutError):
+            answer()
+    read = consume(settings, [topics["agent.outcomes.v1"]], expected=3)
+    outcomes = {
+        json.loads(m.value())["payload"]["action_name"]: json.loads(m.value()) for m in read
+    }
+    ok = outcomes["lookup_order"]
+    assert (ok["session_id"], ok["trace_id"]) == ("ses-1", "trc-1")
+    assert ok["payload"]["status"] == "SUCCESS" and ok["payload"]["severity"] == "INFO"
+    assert ok["payload"]["total_tokens"] == 120 and ok["payload"]["turn_id"] == "turn-1"
+    assert ok["payload"]["duration_ms"] >= 50
+    failed = outcomes["refund_payment"]["payload"]
+    assert (failed["status"], failed["severity"]) == ("FAILURE", "ERROR")
+    assert (failed["error_type"], failed["error_message"]) == ("ValueError", "order 77 not found")
+    timed_out = outcomes["answer_question"]["payload"]
+    assert (timed_out["status"], timed_out["error_type"]) == ("TIMEOUT", "TimeoutError")
+    assert timed_out["quality_score"] == 0.9 and timed_out["tags"] == ["beta"]
+
+
+@pytest.fixture
+def own_broker(tmp_path, base_settings):
+    """A broker this test may kill, apart from the session's."""
+    settings = base_settings.with_overrides(
+        home=str(tmp_path / "home"),
+        kafka_bootstrap_servers=f"localhost:{free_port()}",
+        kafka_controller_port=free_port(),
+    )
+    broker = LocalBroker(settings)
+    broker.up()
+    create_registry_topics(settings)
+    yield settings, broker
+    broker.down()
+
+
+def test_a_killed_broker_makes_emit_fail_clearly_within_the_timeout(own_broker):
+    settings, broker = own_broker
+    events = [
+        r.event
+        for r in TrafficGenerator(seed=5, events=6, end_time=datetime(2026, 11, 20, tzinfo=UTC))
+    ]
+    producer = AgentEventProducer(settings, delivery_timeout_s=3)
+    producer.emit(events[0], wait=True)
+    assert producer.metrics.sent == 1
+
+    os.kill(broker.status().pid, signal.SIGKILL)
+    for event in events[1:4]:
+        producer.emit(event)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError, match=r"3 event\(s\) were not delivered to Kafka") as caught:
+        producer.flush()
+    assert time.monotonic() - started < 10
+    assert "timed out" in caught.value.last_error.lower()
+
+    started = time.monotonic()
+    with pytest.raises(DeliveryError, match=r"1 event\(s\) were not delivered"):
+        producer.emit(events[4], wait=True)
+    assert time.monotonic() - started < 10
+    assert producer.metrics.failed == 4
+
+
+def test_a_full_buffer_pushes_back_then_gives_up(own_broker):
+    settings, broker = own_broker
+    broker.down()
+    events = [
+        r.event
+        for r in TrafficGenerator(seed=5, events=5, end_time=datetime(2026, 11, 20, tzinfo=UTC))
+    ]
+    producer = AgentEventProducer(
+        settings, max_buffered=3, buffer_timeout_s=1, delivery_timeout_s=30
+    )
+    for event in events[:3]:
+        producer.emit(event)
+    started = time.monotonic()
+    with pytest.raises(BackpressureTimeout, match="stayed full for 1s"):
+        producer.emit(events[3])
+    assert 0.9 < time.monotonic() - started < 5
+    assert producer.metrics.emitted == 3

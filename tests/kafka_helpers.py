@@ -1,0 +1,69 @@
+"""Reading topics back in tests: every record, with its coordinates."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+
+from confluent_kafka import Consumer, Message
+
+from pipelines.contracts.topics import TOPICS
+from pipelines.kafka_admin import create_topics
+
+
+def create_registry_topics(settings) -> None:
+    create_topics(settings, TOPICS)
+
+
+def consume(settings, topics: Sequence[str], expected: int, timeout_s: float = 60) -> list[Message]:
+    """Read from the start until ``expected`` records arrived (or the timeout)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": f"test-reader-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe(list(topics))
+    records: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            for msg in consumer.consume(num_messages=10_000, timeout=1.0):
+                if msg.error() is None:
+                    records.append(msg)
+        # give a surplus a moment to show up, so "exactly" really means exactly
+        for msg in consumer.consume(num_messages=10_000, timeout=1.0):
+            if msg.error() is None:
+                records.append(msg)
+    finally:
+        consumer.close()
+    return records
+
+
+def murmur2_partition(key: bytes, partitions: int) -> int:
+    """The Java client's default partition for a key (Utils.murmur2, positive, modulo)."""
+    seed, m, r = 0x9747B28C, 0x5BD1E995, 24
+    length = len(key)
+    h = (seed ^ length) & 0xFFFFFFFF
+    for i in range(0, length - length % 4, 4):
+        k = int.from_bytes(key[i : i + 4], "little")
+        k = (k * m) & 0xFFFFFFFF
+        k ^= k >> r
+        k = (k * m) & 0xFFFFFFFF
+        h = (h * m) & 0xFFFFFFFF
+        h ^= k
+    tail = length % 4
+    if tail >= 3:
+        h ^= key[length - tail + 2] << 16
+    if tail >= 2:
+        h ^= key[length - tail + 1] << 8
+    if tail >= 1:
+        h ^= key[length - tail]
+        h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 13
+    h = (h * m) & 0xFFFFFFFF
+    h ^= h >> 15
+    return (h & 0x7FFFFFFF) % partitions
