@@ -1,33 +1,58 @@
-"""Stream the agent topics into Delta.
+"""Stream the agent topics into Delta: bronze, silver, quarantine, ops.stream_progress.
 
-Locally:    afl stream [--available-now]
+Locally:    afl stream [--available-now] [--schema-evolution rescue]
 On a cluster (lake root and checkpoints on an object store):
-    AFL_LAKE_ROOT=s3a://bucket/lake AFL_CHECKPOINT_ROOT=s3a://bucket/checkpoints \
-    AFL_KAFKA_BOOTSTRAP_SERVERS=broker-1:9092 \
+    AFL_LAKE_ROOT=s3a://bucket/lake AFL_CHECKPOINT_ROOT=s3a://bucket/checkpoints \\
+    AFL_KAFKA_BOOTSTRAP_SERVERS=broker-1:9092 \\
     spark-submit --packages "$(afl spark packages)" jobs/stream_ingest.py --available-now
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
-from pipelines.ingest.stream import run_bronze_catch_up, start_bronze_stream
+from pipelines.ingest.stream import (
+    DEFAULT_MAX_OFFSETS_PER_TRIGGER,
+    EVOLUTION_MODES,
+    run_ingest,
+)
 from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
 
 
-def main(available_now: bool = False, trigger_interval: str = "1 second") -> None:
+def main(
+    available_now: bool = False,
+    trigger_interval: str = "1 second",
+    schema_evolution: str = "addNewColumns",
+    max_offsets_per_trigger: int = DEFAULT_MAX_OFFSETS_PER_TRIGGER,
+    progress: Callable[[str], None] | None = print,
+) -> None:
     settings = Settings.from_env()
     spark = get_spark(settings, app_name="afl-stream-ingest")
-    if available_now:
-        run_bronze_catch_up(spark, settings)
-    else:
-        start_bronze_stream(spark, settings, trigger_interval=trigger_interval).awaitTermination()
+    run_ingest(
+        spark,
+        settings,
+        available_now=available_now,
+        trigger_interval=trigger_interval,
+        schema_evolution=schema_evolution,
+        max_offsets_per_trigger=max_offsets_per_trigger,
+        progress=progress,
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--available-now", action="store_true")
     parser.add_argument("--trigger-interval", default="1 second")
+    parser.add_argument("--schema-evolution", choices=EVOLUTION_MODES, default="addNewColumns")
+    parser.add_argument(
+        "--max-offsets-per-trigger", type=int, default=DEFAULT_MAX_OFFSETS_PER_TRIGGER
+    )
     args = parser.parse_args()
-    main(available_now=args.available_now, trigger_interval=args.trigger_interval)
+    main(
+        available_now=args.available_now,
+        trigger_interval=args.trigger_interval,
+        schema_evolution=args.schema_evolution,
+        max_offsets_per_trigger=args.max_offsets_per_trigger,
+    )

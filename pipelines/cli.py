@@ -264,11 +264,71 @@ def spark_resolve() -> None:
 @cli.command()
 @click.option("--available-now", is_flag=True, help="Drain what is there, then exit.")
 @click.option("--trigger-interval", default="1 second", show_default=True)
-def stream(available_now: bool, trigger_interval: str) -> None:
-    """Stream the agent topics into Delta (continuous unless --available-now)."""
+@click.option(
+    "--schema-evolution",
+    type=click.Choice(["addNewColumns", "rescue", "failOnNewColumns"]),
+    default="addNewColumns",
+    show_default=True,
+    help="New contract fields: add columns, keep them in _rescued_data, or stop.",
+)
+@click.option("--max-offsets-per-trigger", default=250_000, show_default=True)
+def stream(
+    available_now: bool, trigger_interval: str, schema_evolution: str, max_offsets_per_trigger: int
+) -> None:
+    """Stream the agent topics into Delta (continuous until Ctrl-C, or --available-now)."""
     from jobs.stream_ingest import main as stream_main
 
-    stream_main(available_now=available_now, trigger_interval=trigger_interval)
+    stream_main(
+        available_now=available_now,
+        trigger_interval=trigger_interval,
+        schema_evolution=schema_evolution,
+        max_offsets_per_trigger=max_offsets_per_trigger,
+        progress=_echo,
+    )
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=200, show_default=True, help="Rows to print at most.")
+def sql(query: str, limit: int) -> None:
+    """Run SQL on the lake's tables by name (bronze.*, silver.*, gold.*, ops.*, legacy.*)."""
+    from pyspark.errors import AnalysisException, ParseException
+
+    from pipelines.spark.session import get_spark
+    from pipelines.spark.tables import register_existing
+
+    settings = Settings.from_env()
+    spark = get_spark(settings, app_name="afl-sql")
+    register_existing(spark, settings)
+    try:
+        frame = spark.sql(query)
+        rows = frame.limit(limit + 1).collect()
+    except (AnalysisException, ParseException) as exc:
+        first_line = str(exc).strip().splitlines()[0]
+        raise AflError(f"SQL error: {first_line}") from None
+    click.echo(format_rows(frame.columns, [tuple(r) for r in rows[:limit]]))
+    shown = min(len(rows), limit)
+    more = " (more not shown; raise --limit)" if len(rows) > limit else ""
+    click.echo(f"({shown} row{'s' if shown != 1 else ''}){more}")
+
+
+def format_rows(columns: list[str], rows: list[tuple]) -> str:
+    """A plain aligned text table, like psql prints."""
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    line = " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
+    rule = "-+-".join("-" * w for w in widths)
+    body = [" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join([line, rule, *body])
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes | bytearray):
+        return value[:40].decode(errors="replace") + ("..." if len(value) > 40 else "")
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @cli.command()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from confluent_kafka import Producer
 
-from pipelines.ingest.stream import run_bronze_catch_up
+from pipelines.ingest.stream import run_ingest
 from pipelines.kafka_admin import create_topics
 from pipelines.local.broker import LocalBroker
 from pipelines.settings import Settings
@@ -54,7 +54,7 @@ def run_demo(settings: Settings, events: int, progress: Progress) -> None:
     produce_smoke_events(settings, topic, events)
     step("streaming the topics into bronze (catch-up)")
     spark = get_spark(settings, app_name="afl-demo")
-    run_bronze_catch_up(spark, settings)
+    run_ingest(spark, settings, available_now=True)
     counts = spark.table(BRONZE_AGENT_EVENTS.qualified_name).groupBy("topic").count().collect()
     progress(f"done in {time.monotonic() - started:.0f}s. bronze.agent_events by topic:")
     for row in sorted(counts, key=lambda r: r["topic"]):

@@ -50,6 +50,7 @@ class Settings:
     spark_driver_memory: str
     spark_ivy_settings: str
     topic_prefix: str
+    hash_salt: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -67,6 +68,9 @@ class Settings:
         AFL_SPARK_DRIVER_MEMORY       local driver heap
         AFL_SPARK_IVY_SETTINGS        an Ivy settings file (e.g. an in-house mirror)
         AFL_TOPIC_PREFIX              prepended to every topic name (environments, tests)
+        AFL_CONTRACTS_DIR             event contracts folder (default: the ones shipped);
+                                      read by pipelines.contracts.registry on every event
+        AFL_HASH_SALT                 salt for hashing PII and user text in general tables
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -84,6 +88,7 @@ class Settings:
             spark_driver_memory=env.get("AFL_SPARK_DRIVER_MEMORY") or "2g",
             spark_ivy_settings=env.get("AFL_SPARK_IVY_SETTINGS") or "",
             topic_prefix=env.get("AFL_TOPIC_PREFIX") or "",
+            hash_salt=env.get("AFL_HASH_SALT") or "afl-local-salt",
         )
 
     def with_overrides(self, **changes: object) -> Settings:

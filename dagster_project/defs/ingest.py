@@ -7,7 +7,7 @@ from delta.tables import DeltaTable
 
 from dagster_project import constants
 from dagster_project.resources import LakehouseResource
-from pipelines.ingest.stream import run_bronze_catch_up
+from pipelines.ingest.stream import run_ingest
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
 
@@ -15,7 +15,7 @@ from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 def agent_events(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     """Every Kafka record from the agent topics, once (catch-up run of the stream)."""
     settings, spark = lakehouse.settings(), lakehouse.spark()
-    run_bronze_catch_up(spark, settings)
+    run_ingest(spark, settings, available_now=True)
     path = BRONZE_AGENT_EVENTS.path(settings)
     table = DeltaTable.forPath(spark, path)
     return dg.MaterializeResult(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pyspark.sql import types as T
 
-from pipelines.contracts.registry import Contract, get_contract, json_type_of, versions
+from pipelines.contracts.registry import Contract, ContractSet, contract_set, json_type_of
 from pipelines.errors import AflError
 
 _PRIMITIVES: dict[str, T.DataType] = {
@@ -73,14 +73,20 @@ def event_schema(contract: Contract) -> T.StructType:
     return struct_of(contract.event_schema)
 
 
-def merged_event_schema(event_type: str) -> T.StructType:
+def merged_event_schema(event_type: str, contracts: ContractSet | None = None) -> T.StructType:
     """Every version's fields together: older fields first, newer ones appended, widened."""
+    cs = contracts or contract_set()
+    return merged_schema([cs.get(event_type, v) for v in cs.versions(event_type)])
+
+
+def merged_schema(contracts: Sequence[Contract]) -> T.StructType:
+    """The union of some contract versions' event schemas, in version order."""
     merged: T.StructType | None = None
-    for version in versions(event_type):
-        schema = event_schema(get_contract(event_type, version))
+    for contract in sorted(contracts, key=lambda c: c.version):
+        schema = event_schema(contract)
         merged = schema if merged is None else merge_structs(merged, schema)
     if merged is None:
-        raise AflError(f"no contracts for event type {event_type!r}")
+        raise AflError("no contracts to merge")
     return merged
 
 

@@ -111,6 +111,8 @@ class AgentEventProducer:
             # whichever language produced it.
             "partitioner": "murmur2_random",
             "error_cb": self._on_client_error,
+            # librdkafka's own log lines go through Python logging, not straight to stderr.
+            "logger": logging.getLogger("pipelines.producer.librdkafka"),
         }
         config.update(extra_config or {})
         self._producer = Producer(config)

@@ -14,7 +14,7 @@ import json
 import random
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +25,7 @@ from pipelines.contracts.topics import topic_for_event_type
 from pipelines.producer.events import AgentIdentity, format_timestamp, new_event
 from pipelines.producer.sdk import AgentEventProducer
 
+RECENT_WINDOW = 10_000
 BAD_KINDS = (
     "malformed_json",
     "missing_required",
@@ -183,13 +184,14 @@ class TrafficGenerator:
 
     def __iter__(self) -> Iterator[GeneratedRecord]:
         rng = self.rng
-        valid_needed = self.events - self.bad_count
         kinds = [BAD_KINDS[i % len(BAD_KINDS)] for i in range(self.bad_count)]
         rng.shuffle(kinds)
         bad_slots = dict(
             zip(sorted(rng.sample(range(self.events), self.bad_count)), kinds, strict=True)
         )
-        sent_valid: list[GeneratedRecord] = []
+        # Duplicates and bad-record templates come from a recent window (a retry storm
+        # re-sends recent events), which also keeps memory flat for millions of records.
+        sent_valid: deque[GeneratedRecord] = deque(maxlen=RECENT_WINDOW)
         deferred_duplicates = 0
         sessions = self._sessions()
         pending: list[dict[str, Any]] = []
@@ -200,8 +202,6 @@ class TrafficGenerator:
                 continue
             if kind is not None:
                 yield self._emit(self._bad(kind, sent_valid))
-                continue
-            if len(sent_valid) >= valid_needed:
                 continue
             while not pending:
                 pending = next(sessions)
@@ -514,7 +514,7 @@ class TrafficGenerator:
 
     # -- bad records -------------------------------------------------------------------
 
-    def _bad(self, kind: str, sent_valid: list[GeneratedRecord]) -> GeneratedRecord:
+    def _bad(self, kind: str, sent_valid: deque[GeneratedRecord]) -> GeneratedRecord:
         rng = self.rng
         if kind == "duplicate":
             original = sent_valid[rng.randrange(len(sent_valid))]
@@ -554,7 +554,7 @@ class TrafficGenerator:
             raise ValueError(f"unknown bad kind {kind!r}")
         return GeneratedRecord(kind, topic, event.get("session_id"), value, event["event_type"])
 
-    def _template(self, sent_valid: list[GeneratedRecord]) -> dict[str, Any]:
+    def _template(self, sent_valid: deque[GeneratedRecord]) -> dict[str, Any]:
         if sent_valid:
             record = sent_valid[self.rng.randrange(len(sent_valid))]
             assert record.event is not None

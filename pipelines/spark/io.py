@@ -29,3 +29,19 @@ def read_kafka_stream(
     if max_offsets_per_trigger:
         reader = reader.option("maxOffsetsPerTrigger", str(max_offsets_per_trigger))
     return reader.load()
+
+
+def delta_append(
+    rows: DataFrame, path: str, txn: tuple[str, int] | None = None, merge_schema: bool = False
+) -> None:
+    """Append to a Delta table; with ``txn`` (app id, version) a repeated write is skipped.
+
+    That is Delta's idempotent write: a replayed micro-batch or a retried job cannot add
+    the same rows twice.
+    """
+    writer = rows.write.format("delta").mode("append")
+    if txn is not None:
+        writer = writer.option("txnAppId", txn[0]).option("txnVersion", str(txn[1]))
+    if merge_schema:
+        writer = writer.option("mergeSchema", "true")
+    writer.save(path)

@@ -14,15 +14,26 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from pipelines.contracts.registry import ContractSet, contract_set
+from pipelines.contracts.topics import topic_for_event_type
+from pipelines.governance.classification import (
+    RETENTION_DAYS,
+    USER_TEXT,
+    general_classification,
+)
 from pipelines.settings import Settings
 from pipelines.transforms.bronze import BRONZE_SCHEMA
+from pipelines.transforms.progress import STREAM_PROGRESS_SCHEMA
+from pipelines.transforms.silver import QUARANTINE_SCHEMA
 
 
 @dataclass(frozen=True)
 class TableSpec:
+    """A table's place and shape. ``schema`` None: created from the first batch written."""
+
     database: str
     name: str
-    schema: T.StructType
+    schema: T.StructType | None
     partition_by: tuple[str, ...] = ()
     properties: Mapping[str, str] = field(default_factory=dict)
     comment: str = ""
@@ -44,14 +55,106 @@ BRONZE_AGENT_EVENTS = TableSpec(
     comment="Every Kafka record from the agent topics, once, as it arrived.",
 )
 
-TABLES: tuple[TableSpec, ...] = (BRONZE_AGENT_EVENTS,)
+SILVER_TABLE_FOR = {
+    "interaction": "interactions",
+    "feedback": "feedback",
+    "tool_call": "tool_calls",
+    "outcome": "outcomes",
+    "policy_decision": "policy_decisions",
+    "evaluation": "evaluations",
+}
 
 
-def ensure_table(spark: SparkSession, settings: Settings, spec: TableSpec) -> str:
+def silver_spec(event_type: str) -> TableSpec:
+    """The general silver table of an event type: user text and PII only hashed."""
+    topic_class = topic_for_event_type(event_type).classification
+    classification = general_classification(topic_class)
+    return TableSpec(
+        "silver",
+        SILVER_TABLE_FOR[event_type],
+        None,
+        partition_by=("event_date",),
+        properties={
+            "afl.layer": "silver",
+            "afl.event_type": event_type,
+            "afl.classification": classification,
+            "afl.retention_days": str(RETENTION_DAYS[topic_class]),
+            "afl.contains_user_text": "false",
+        },
+        comment=f"{event_type} events: typed, one row per event_id, governed.",
+    )
+
+
+def silver_restricted_spec(
+    event_type: str, contracts: ContractSet | None = None
+) -> TableSpec | None:
+    """The restricted companion holding raw user text and PII, if the contract has any."""
+    cs = contracts or contract_set()
+    classes = {
+        k: v for c in cs.all() if c.event_type == event_type for k, v in c.field_classes.items()
+    }
+    if not classes:
+        return None
+    return TableSpec(
+        "silver",
+        f"{SILVER_TABLE_FOR[event_type]}_restricted",
+        None,
+        partition_by=("event_date",),
+        properties={
+            "afl.layer": "silver",
+            "afl.event_type": event_type,
+            "afl.classification": "restricted",
+            "afl.retention_days": str(RETENTION_DAYS["restricted"]),
+            "afl.contains_user_text": str(USER_TEXT in classes.values()).lower(),
+            "afl.classified_columns": ",".join(sorted(k.split(".", 1)[1] for k in classes)),
+        },
+        comment=f"Raw user text and PII of {event_type} events; restricted access.",
+    )
+
+
+QUARANTINE = TableSpec(
+    "silver",
+    "quarantine",
+    QUARANTINE_SCHEMA,
+    partition_by=("quarantine_date",),
+    properties={"afl.layer": "silver", "afl.classification": "restricted"},
+    comment="Every record that could not become a silver row, with its reason.",
+)
+
+STREAM_PROGRESS = TableSpec(
+    "ops",
+    "stream_progress",
+    STREAM_PROGRESS_SCHEMA,
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="One row per streaming micro-batch: volumes, rates, latency.",
+)
+
+
+def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
+    cs = contracts or contract_set()
+    specs = [BRONZE_AGENT_EVENTS, QUARANTINE, STREAM_PROGRESS]
+    for event_type in SILVER_TABLE_FOR:
+        specs.append(silver_spec(event_type))
+        restricted = silver_restricted_spec(event_type, cs)
+        if restricted is not None:
+            specs.append(restricted)
+    return specs + list(EXTRA_TABLES)
+
+
+# Later layers (legacy, gold, ops) append their specs here at import time.
+EXTRA_TABLES: list[TableSpec] = []
+
+
+def ensure_table(
+    spark: SparkSession, settings: Settings, spec: TableSpec, schema: T.StructType | None = None
+) -> str:
     """Create the Delta table at its location if missing, register it by name; its path."""
     path = spec.path(settings)
     if not DeltaTable.isDeltaTable(spark, path):
-        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(spec.schema)
+        columns = schema or spec.schema
+        if columns is None:
+            raise ValueError(f"{spec.qualified_name} needs a schema to be created")
+        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(columns)
         if spec.partition_by:
             builder = builder.partitionedBy(*spec.partition_by)
         for key, value in spec.properties.items():
@@ -78,7 +181,7 @@ def register_table(spark: SparkSession, qualified_name: str, location: str) -> N
 def register_existing(spark: SparkSession, settings: Settings) -> list[str]:
     """Register every registry table that exists in this lake; the names registered."""
     names = []
-    for spec in TABLES:
+    for spec in all_specs():
         path = spec.path(settings)
         if DeltaTable.isDeltaTable(spark, path):
             register_table(spark, spec.qualified_name, path)
