@@ -287,6 +287,70 @@ def stream(
     )
 
 
+@cli.group()
+def verify() -> None:
+    """Proofs about the lake."""
+
+
+@verify.command("offsets")
+@click.option("--bronze-path", help="Check this copy of bronze instead of the lake's.")
+def verify_offsets_cmd(bronze_path: str | None) -> None:
+    """Bronze holds every Kafka offset once, up to the committed end (exit 1 if not)."""
+    from pipelines.ingest.offsets import verify_offsets
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    reports = verify_offsets(get_spark(settings, app_name="afl-verify"), settings, bronze_path)
+    for report in reports:
+        click.echo(report.describe())
+    gaps = sum(len(r.gaps) for r in reports)
+    repeats = sum(len(r.repeats) for r in reports)
+    click.echo(f"{len(reports)} partitions: {gaps} gap(s), {repeats} repeated offset(s)")
+    if gaps or repeats:
+        sys.exit(1)
+
+
+@cli.group()
+def quarantine() -> None:
+    """Records that could not become silver rows."""
+
+
+@quarantine.command("replay")
+def quarantine_replay() -> None:
+    """Re-drive quarantined records through the current contracts (after a contract fix)."""
+    from pipelines.ingest.replay import replay_quarantine
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    result = replay_quarantine(get_spark(settings, app_name="afl-replay"), settings)
+    click.echo(
+        f"examined {result.examined:,}: landed in silver {result.landed:,}, "
+        f"already in silver {result.already_in_silver:,}, still failing {result.still_failing:,}"
+    )
+
+
+@quarantine.command("summary")
+def quarantine_summary() -> None:
+    """Quarantined records by reason."""
+    from pipelines.spark.session import get_spark
+    from pipelines.spark.tables import QUARANTINE, register_existing
+
+    settings = Settings.from_env()
+    spark = get_spark(settings, app_name="afl-quarantine")
+    register_existing(spark, settings)
+    if not spark.catalog.tableExists(QUARANTINE.qualified_name):
+        raise AflError("there is no quarantine table yet")
+    rows = spark.sql(
+        "SELECT status, stage, reason_kind, count(*) AS records, min(reason) AS example "
+        f"FROM {QUARANTINE.qualified_name} GROUP BY 1, 2, 3 ORDER BY 1, 4 DESC"
+    ).collect()
+    click.echo(
+        format_rows(
+            ["status", "stage", "reason_kind", "records", "example"], [tuple(r) for r in rows]
+        )
+    )
+
+
 @cli.command()
 @click.argument("query")
 @click.option("--limit", default=200, show_default=True, help="Rows to print at most.")

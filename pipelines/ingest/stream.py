@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from delta.tables import DeltaTable
@@ -72,14 +72,24 @@ def registry_topics(settings: Settings) -> list[str]:
     return [settings.topic_name(t.name) for t in TOPICS]
 
 
-def ingest_rules(settings: Settings, contracts: ContractSet | None = None) -> IngestRules:
+def ingest_rules(
+    settings: Settings, contracts: ContractSet | None = None, *, dead_letters: bool = True
+) -> IngestRules:
+    """The rules for this deployment; ``dead_letters`` False judges DLQ records on merit."""
     return IngestRules(
         contracts=contracts or contract_set(),
         topic_event_types={settings.topic_name(t.name): t.event_types for t in TOPICS},
         topic_classification={et: t.classification for t in TOPICS for et in t.event_types},
-        dlq_topics=(settings.topic_name(DLQ_TOPIC),),
+        dlq_topics=(settings.topic_name(DLQ_TOPIC),) if dead_letters else (),
         hash_salt=settings.hash_salt,
     )
+
+
+@dataclass
+class SilverResult:
+    inserted: dict[str, int] = field(default_factory=dict)  # event type -> new silver rows
+    valid: dict[str, int] = field(default_factory=dict)  # event type -> accepted records
+    conflicts: DataFrame | None = None  # quarantine rows for schema conflicts
 
 
 @dataclass
@@ -100,6 +110,7 @@ class IngestBatch:
         query_name: str = SILVER_QUERY,
         schema_evolution: str = "addNewColumns",
         contracts: ContractSet | None = None,
+        rules: IngestRules | None = None,
     ) -> None:
         if schema_evolution not in EVOLUTION_MODES:
             raise AflError(
@@ -109,7 +120,7 @@ class IngestBatch:
         self.settings = settings
         self.query_name = query_name
         self.mode = schema_evolution
-        self.rules = ingest_rules(settings, contracts)
+        self.rules = rules or ingest_rules(settings, contracts)
         self._writer_id: str | None = None
         self._writer_ready = threading.Event()
         self._previous_start: float | None = None
@@ -139,48 +150,62 @@ class IngestBatch:
     def _write_classified(
         self, spark: SparkSession, classified: DataFrame, txn: tuple[str, int], started: float
     ) -> BatchCounts:
-        tally = (
+        tally = self.tally(classified)
+        counts = BatchCounts(input_rows=sum(r["n"] for r in tally))
+        oldest = min((r["oldest"] for r in tally if r["oldest"] is not None), default=None)
+        silver = self.write_silver(spark, classified, tally, txn)
+        quarantine = quarantine_rows(classified)
+        if silver.conflicts is not None:
+            quarantine = quarantine.unionByName(silver.conflicts)
+        quarantine = quarantine.persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            counts.quarantined_rows = quarantine.count()
+            if counts.quarantined_rows:
+                delta_append(quarantine, ensure_table(spark, self.settings, QUARANTINE), txn)
+        finally:
+            quarantine.unpersist()
+        conflicts = counts.quarantined_rows - sum(r["n"] for r in tally if not r["ok"])
+        counts.valid_rows = sum(silver.inserted.values())
+        counts.duplicate_rows = sum(silver.valid.values()) - counts.valid_rows - conflicts
+        rows_by_table = {silver_spec(et).qualified_name: n for et, n in silver.inserted.items()}
+        rows_by_table[QUARANTINE.qualified_name] = counts.quarantined_rows
+        self._write_progress(spark, txn, started, counts, oldest, rows_by_table)
+        return counts
+
+    @staticmethod
+    def tally(classified: DataFrame) -> list:
+        """Rows per (event type, version, accepted) and the oldest produce time: one job."""
+        return (
             classified.groupBy(
                 "event_type", "schema_version", F.col("rejection").isNull().alias("ok")
             )
             .agg(F.count("*").alias("n"), F.min("kafka_timestamp").alias("oldest"))
             .collect()
         )
-        counts = BatchCounts(input_rows=sum(r["n"] for r in tally))
-        oldest = min((r["oldest"] for r in tally if r["oldest"] is not None), default=None)
+
+    def write_silver(
+        self, spark: SparkSession, classified: DataFrame, tally: list, txn: tuple[str, int]
+    ) -> SilverResult:
+        """Every accepted event type into its silver table(s), deduplicated by event_id."""
         present: dict[str, list[int]] = {}
         for r in tally:
             if r["ok"]:
                 present.setdefault(r["event_type"], []).append(r["schema_version"])
-        rejected = [quarantine_rows(classified)]
-        rows_by_table: dict[str, int] = {}
+        result = SilverResult()
         for event_type, found_versions in sorted(present.items()):
             contracts = [self.rules.contracts.get(event_type, v) for v in sorted(found_versions)]
-            valid = sum(r["n"] for r in tally if r["ok"] and r["event_type"] == event_type)
             inserted, conflicts = self._write_silver(spark, classified, contracts, txn)
+            result.inserted[event_type] = inserted
+            result.valid[event_type] = sum(
+                r["n"] for r in tally if r["ok"] and r["event_type"] == event_type
+            )
             if conflicts is not None:
-                rejected.append(conflicts)
-            rows_by_table[silver_spec(event_type).qualified_name] = inserted
-            counts.valid_rows += inserted
-            counts.duplicate_rows += valid - inserted
-        quarantine = rejected[0]
-        for extra in rejected[1:]:
-            quarantine = quarantine.unionByName(extra)
-        quarantine = quarantine.persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            counts.quarantined_rows = quarantine.count()
-            if counts.quarantined_rows:
-                # conflicts counted as valid above move to quarantine
-                counts.duplicate_rows -= counts.quarantined_rows - sum(
-                    r["n"] for r in tally if not r["ok"]
+                result.conflicts = (
+                    conflicts
+                    if result.conflicts is None
+                    else result.conflicts.unionByName(conflicts)
                 )
-                path = ensure_table(spark, self.settings, QUARANTINE)
-                delta_append(quarantine, path, txn)
-        finally:
-            quarantine.unpersist()
-        rows_by_table[QUARANTINE.qualified_name] = counts.quarantined_rows
-        self._write_progress(spark, txn, started, counts, oldest, rows_by_table)
-        return counts
+        return result
 
     def _write_silver(
         self,

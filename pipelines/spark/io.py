@@ -45,3 +45,25 @@ def delta_append(
     if merge_schema:
         writer = writer.option("mergeSchema", "true")
     writer.save(path)
+
+
+def list_names(spark: SparkSession, uri: str) -> list[str]:
+    """File names directly under a folder, through Hadoop's FileSystem (local or object store)."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    if not fs.exists(path):
+        return []
+    return [status.getPath().getName() for status in fs.listStatus(path)]
+
+
+def read_text(spark: SparkSession, uri: str) -> str:
+    """A small text file's content, through Hadoop's FileSystem."""
+    jvm = spark.sparkContext._jvm
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    stream = fs.open(path)
+    try:
+        return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream)).decode()
+    finally:
+        stream.close()

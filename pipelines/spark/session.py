@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
+from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 from pipelines.settings import Settings
@@ -85,9 +87,31 @@ def get_spark(
     }
     for key, value in conf.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    if launched_by_spark_submit() or SparkContext._active_spark_context is not None:
+        spark = builder.getOrCreate()
+    else:
+        with _jvm_stdout_to_stderr():
+            spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
+
+
+@contextmanager
+def _jvm_stdout_to_stderr() -> Iterator[None]:
+    """Start the local JVM with its stdout on our stderr.
+
+    Ivy and Spark print progress to the JVM's stdout; a command's results (``afl sql``)
+    must own stdout so they can be piped.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def resolve_packages(settings: Settings) -> str:

@@ -1,0 +1,137 @@
+"""Exactly-once, proven: bronze must hold every Kafka offset once, up to the committed end.
+
+The producer SDK is idempotent (not transactional), so each partition's offsets are
+contiguous: any hole in bronze is a lost record, any repeat a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, TopicPartition
+from pyspark.sql import SparkSession, Window
+from pyspark.sql import functions as F
+
+from pipelines.errors import AflError
+from pipelines.ingest.stream import BRONZE_QUERY
+from pipelines.settings import Settings
+from pipelines.spark.io import list_names, read_text
+from pipelines.spark.tables import BRONZE_AGENT_EVENTS
+
+
+@dataclass
+class PartitionReport:
+    topic: str
+    partition: int
+    expected_from: int
+    committed_end: int  # exclusive
+    rows: int
+    gaps: list[tuple[int, int]] = field(default_factory=list)  # inclusive ranges missing
+    repeats: list[tuple[int, int]] = field(default_factory=list)  # (offset, times seen)
+    beyond_commit: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.gaps and not self.repeats
+
+    def describe(self) -> str:
+        if self.committed_end <= self.expected_from and not self.rows:
+            return f"ok     {self.topic}[{self.partition}] no records"
+        span = f"offsets {self.expected_from}..{self.committed_end - 1}"
+        status = "ok" if self.ok else "BROKEN"
+        text = f"{status:6} {self.topic}[{self.partition}] {span}: {self.rows:,} rows"
+        if self.gaps:
+            shown = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in self.gaps[:10])
+            missing = sum(b - a + 1 for a, b in self.gaps)
+            text += f"; {missing} missing: {shown}"
+        if self.repeats:
+            shown = ", ".join(f"{o} x{n}" for o, n in self.repeats[:10])
+            text += f"; {len(self.repeats)} repeated: {shown}"
+        if self.beyond_commit:
+            text += f"; {self.beyond_commit} beyond the checkpoint (next batch, not yet committed)"
+        return text
+
+
+def committed_offsets(spark: SparkSession, checkpoint: str) -> dict[str, dict[int, int]]:
+    """End offsets (exclusive) of the last batch the bronze query committed."""
+    commits = [int(n) for n in list_names(spark, f"{checkpoint}/commits") if n.isdigit()]
+    if not commits:
+        return {}
+    lines = read_text(spark, f"{checkpoint}/offsets/{max(commits)}").strip().splitlines()
+    # line 0: version, line 1: batch metadata, then one line per source
+    ends = json.loads(lines[2])
+    return {topic: {int(p): int(o) for p, o in parts.items()} for topic, parts in ends.items()}
+
+
+def verify_offsets(
+    spark: SparkSession, settings: Settings, bronze_path: str | None = None
+) -> list[PartitionReport]:
+    """One report per topic partition the bronze query has committed."""
+    committed = committed_offsets(spark, settings.checkpoint_path(BRONZE_QUERY))
+    if not committed:
+        raise AflError("the bronze query has committed nothing yet; run `afl stream` first")
+    bronze = spark.read.format("delta").load(bronze_path or BRONZE_AGENT_EVENTS.path(settings))
+    stats = {
+        (r["topic"], r["partition"]): r
+        for r in bronze.groupBy("topic", "partition")
+        .agg(F.count("*").alias("rows"), F.min("offset").alias("lo"), F.max("offset").alias("hi"))
+        .collect()
+    }
+    order = Window.partitionBy("topic", "partition").orderBy("offset")
+    holes = (
+        bronze.select("topic", "partition", "offset")
+        .withColumn("prev", F.lag("offset").over(order))
+        .where(F.col("offset") - F.col("prev") > 1)
+        .select(
+            "topic", "partition", (F.col("prev") + 1).alias("a"), (F.col("offset") - 1).alias("b")
+        )
+        .collect()
+    )
+    repeated = bronze.groupBy("topic", "partition", "offset").count().where("count > 1").collect()
+    low = _low_watermarks(settings, committed)
+    reports = []
+    for topic, parts in sorted(committed.items()):
+        for partition, end in sorted(parts.items()):
+            s = stats.get((topic, partition))
+            start = min(low.get((topic, partition), 0), s["lo"] if s else end)
+            report = PartitionReport(topic, partition, start, end, s["rows"] if s else 0)
+            if s is None:
+                if end > start:
+                    report.gaps.append((start, end - 1))
+            else:
+                if s["lo"] > start:
+                    report.gaps.append((start, s["lo"] - 1))
+                report.gaps += sorted(
+                    (h["a"], min(h["b"], end - 1))
+                    for h in holes
+                    if (h["topic"], h["partition"]) == (topic, partition) and h["a"] < end
+                )
+                if s["hi"] < end - 1:
+                    report.gaps.append((s["hi"] + 1, end - 1))
+                report.repeats = sorted(
+                    (r["offset"], r["count"])
+                    for r in repeated
+                    if (r["topic"], r["partition"]) == (topic, partition)
+                )
+                report.beyond_commit = max(0, s["hi"] - (end - 1))
+            reports.append(report)
+    return reports
+
+
+def _low_watermarks(
+    settings: Settings, committed: dict[str, dict[int, int]]
+) -> dict[tuple[str, int], int]:
+    """Earliest offsets Kafka still holds: a partition must be complete from there."""
+    consumer = Consumer(
+        {"bootstrap.servers": settings.kafka_bootstrap_servers, "group.id": "afl-verify-offsets"}
+    )
+    try:
+        found = {}
+        for topic, parts in committed.items():
+            for partition in parts:
+                lo, _ = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+                found[(topic, partition)] = lo
+        return found
+    finally:
+        consumer.close()

@@ -1,0 +1,61 @@
+"""Fixtures for ingest tests: topics per test, traffic with a manifest, lake readers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pyspark.sql import functions as F
+
+from pipelines.producer.sdk import AgentEventProducer
+from pipelines.producer.traffic import TrafficGenerator, send_traffic
+from pipelines.spark.tables import SILVER_TABLE_FOR
+from tests.kafka_helpers import create_registry_topics
+
+END = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def lake(kafka_broker, settings):
+    """Settings for a fresh lake whose registry topics exist."""
+    create_registry_topics(settings)
+    return settings
+
+
+def produce(settings, **options) -> dict:
+    """Send generated traffic through the SDK; the manifest of what was sent."""
+    generator = TrafficGenerator(end_time=END, **{"seed": 1, "days_back": 2, **options})
+    with AgentEventProducer(settings) as producer:
+        return send_traffic(producer, generator).to_dict()
+
+
+def silver_counts(spark, settings) -> dict[str, int]:
+    counts = {}
+    for event_type, table in SILVER_TABLE_FOR.items():
+        path = settings.lake_path("silver", table)
+        try:
+            counts[event_type] = spark.read.format("delta").load(path).count()
+        except Exception:  # table not created: no events of that type
+            counts[event_type] = 0
+    return {k: v for k, v in counts.items() if v}
+
+
+def quarantine_by_kind(spark, settings) -> dict[str, int]:
+    rows = (
+        spark.read.format("delta")
+        .load(settings.lake_path("silver", "quarantine"))
+        .groupBy("reason_kind")
+        .count()
+        .collect()
+    )
+    return {r["reason_kind"]: r["count"] for r in rows}
+
+
+def silver_progress(spark, settings) -> list:
+    return (
+        spark.read.format("delta")
+        .load(settings.lake_path("ops", "stream_progress"))
+        .where(F.col("query_name") == "silver_agent_events")
+        .orderBy("batch_id")
+        .collect()
+    )
