@@ -1,0 +1,127 @@
+"""Exactly-once as a tested property: kill -9 the stream mid-batch, restart, counts are exact."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.ingest.offsets import verify_offsets
+from pipelines.ingest.stream import BRONZE_QUERY, SILVER_QUERY, run_ingest
+from pipelines.producer.sdk import AgentEventProducer
+from pipelines.producer.traffic import TrafficGenerator
+from tests.integration.ingest.conftest import (
+    END,
+    quarantine_by_kind,
+    silver_counts,
+    silver_progress,
+)
+
+pytestmark = pytest.mark.integration
+
+AFL = str(Path(sys.executable).with_name("afl"))
+
+
+def _batches(checkpoint: Path, kind: str) -> set[int]:
+    folder = checkpoint / kind
+    return {int(p.name) for p in folder.iterdir() if p.name.isdigit()} if folder.is_dir() else set()
+
+
+def wait_mid_batch(checkpoint: Path, timeout_s: float = 180) -> int:
+    """Block until the query has planned a batch it has not committed; that batch id."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        planned, done = _batches(checkpoint, "offsets"), _batches(checkpoint, "commits")
+        in_flight = planned - done
+        if in_flight:
+            return max(in_flight)
+        time.sleep(0.02)
+    raise AssertionError(f"no batch in flight under {checkpoint} within {timeout_s}s")
+
+
+def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, tmp_path):
+    settings = lake
+    env = dict(
+        os.environ,
+        AFL_LAKE_ROOT=settings.lake_root,
+        AFL_CHECKPOINT_ROOT=settings.checkpoint_root,
+        AFL_TOPIC_PREFIX=settings.topic_prefix,
+    )
+    log = open(tmp_path / "stream.log", "ab")  # noqa: SIM115 - closed at the end
+
+    def start_stream() -> subprocess.Popen:
+        return subprocess.Popen(
+            [AFL, "stream", "--trigger-interval", "1 second"],
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+
+    generator = TrafficGenerator(
+        seed=5, events=200_000, end_time=END, days_back=2, bad_fraction=0.02
+    )
+    stop_producing = threading.Event()
+
+    def produce() -> None:
+        records = iter(generator)  # the manifest counts a record when it is drawn
+        with AgentEventProducer(settings) as producer:
+            started = time.monotonic()
+            i = 0
+            while not stop_producing.is_set():
+                record = next(records, None)
+                if record is None:
+                    break
+                i += 1
+                if record.kind == "valid":
+                    producer.emit(record.event)
+                else:
+                    producer.produce_raw(record.topic, record.value, record.key)
+                if i % 100 == 0:  # ~1,500 records/s: batches keep coming while we kill
+                    time.sleep(max(0.0, i / 1500 - (time.monotonic() - started)))
+
+    producer_thread = threading.Thread(target=produce)
+    producer_thread.start()
+    checkpoints = Path(settings.checkpoint_root)
+    kills = []
+    stream = start_stream()
+    try:
+        for query in (SILVER_QUERY, BRONZE_QUERY, SILVER_QUERY):
+            batch = wait_mid_batch(checkpoints / query)
+            os.killpg(stream.pid, signal.SIGKILL)  # the CLI and its JVM, like a lost machine
+            stream.wait()
+            kills.append((query, batch))
+            stream = start_stream()
+        time.sleep(3)
+        stop_producing.set()
+        producer_thread.join(timeout=60)
+        # the last run stops cleanly on SIGTERM, between batches
+        time.sleep(5)
+        stream.send_signal(signal.SIGTERM)
+        assert stream.wait(timeout=180) == 0
+    finally:
+        stop_producing.set()
+        if stream.poll() is None:
+            os.killpg(stream.pid, signal.SIGKILL)
+        log.close()
+    assert len(kills) == 3
+    assert "stream stopped cleanly" in (tmp_path / "stream.log").read_text()
+
+    run_ingest(spark, settings, available_now=True)  # drain whatever arrived after the stop
+    manifest = generator.manifest.to_dict()
+    assert manifest["records_sent"] > 10_000
+    assert silver_counts(spark, settings) == manifest["valid_distinct"]
+    expected_bad = {k: v for k, v in manifest["bad"].items() if k != "duplicate" and v}
+    assert quarantine_by_kind(spark, settings) == expected_bad
+    reports = verify_offsets(spark, settings)
+    assert [r.describe() for r in reports if not r.ok] == []
+    assert sum(r.rows for r in reports) == manifest["records_sent"]
+    batches = silver_progress(spark, settings)
+    assert len({b["batch_id"] for b in batches}) == len(batches)  # no batch recorded twice
+    for b in batches:
+        assert b["valid_rows"] + b["quarantined_rows"] + b["duplicate_rows"] == b["input_rows"]
+    assert sum(b["input_rows"] for b in batches) == manifest["records_sent"]
