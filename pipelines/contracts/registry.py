@@ -116,6 +116,13 @@ class ContractSet:
         envelope_file = directory / ENVELOPE_NAME
         if not envelope_file.is_file():
             raise ContractFileError(f"{directory}: no {ENVELOPE_NAME}")
+        # The fingerprint describes exactly the bytes loaded here, so a worker holding an
+        # older load can tell it is stale.
+        digest = hashlib.sha256()
+        for path in sorted(directory.glob("*.json")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        self.fingerprint = digest.hexdigest()[:16]
         self.envelope: dict[str, Any] = json.loads(envelope_file.read_text())
         found: dict[tuple[str, int], Contract] = {}
         for path in sorted(directory.glob("*.json")):
@@ -219,15 +226,6 @@ class ContractSet:
             if k not in known_payload:
                 unknown[f"payload.{k}"] = v
         return unknown
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """Changes whenever any contract file changes: workers reload on a new fingerprint."""
-        digest = hashlib.sha256()
-        for path in sorted(self.directory.glob("*.json")):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-        return digest.hexdigest()[:16]
 
 
 def schemas_dir() -> Path:

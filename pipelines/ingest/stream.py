@@ -13,6 +13,7 @@ stream replays batch N, writes that already committed are skipped and the rest h
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 import time
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 from delta.tables import DeltaTable
 from pyspark import StorageLevel
+from pyspark.errors import StreamingQueryException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -449,7 +451,7 @@ def run_bronze_catch_up(
 ) -> None:
     """Drain what the topics hold now into bronze, then return."""
     query = start_bronze_query(spark, settings, topics=topics, available_now=True)
-    query.awaitTermination()
+    _await(query)
     BronzeProgress(spark, settings).record(query)
 
 
@@ -475,7 +477,7 @@ def run_ingest(
         silver = start_silver_query(
             spark, settings, available_now=True, schema_evolution=schema_evolution
         )
-        silver.awaitTermination()
+        _await(silver)
         say("silver caught up")
         return
     stop = stop_event or threading.Event()
@@ -505,7 +507,7 @@ def run_ingest(
             restore()
     for query in (bronze, silver):
         if query.exception() is not None:
-            raise AflError(f"{query.name} failed: {query.exception()}")
+            raise AflError(f"{query.name} failed: {_root_cause(str(query.exception()))}")
     say("stream stopped cleanly")
 
 
@@ -556,6 +558,23 @@ class BronzeProgress:
             .whenNotMatchedInsertAll()
             .execute()
         )
+
+
+def _await(query: StreamingQuery) -> None:
+    """Wait for a catch-up query; its failure becomes one readable line."""
+    try:
+        query.awaitTermination()
+    except StreamingQueryException as exc:
+        raise AflError(f"{query.name} failed: {_root_cause(str(exc))}") from None
+
+
+def _root_cause(message: str) -> str:
+    """The innermost 'SomeError: text' line of a Python/JVM trace."""
+    causes = re.findall(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception)): (.+)$", message, re.M)
+    if causes:
+        name, text = causes[-1]
+        return f"{name}: {text.strip()}"
+    return message.strip().splitlines()[0]
 
 
 def _rows(spark: SparkSession, path: str) -> int:
