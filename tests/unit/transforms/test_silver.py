@@ -1,0 +1,184 @@
+"""Silver transforms on tiny literal DataFrames."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from pyspark.sql import types as T
+
+from pipelines.contracts.registry import contract_set, serialize
+from pipelines.producer.events import AgentIdentity, new_event
+from pipelines.transforms.bronze import BRONZE_SCHEMA
+from pipelines.transforms.silver import (
+    IngestRules,
+    classify,
+    first_per_event_id,
+    quarantine_rows,
+    split_restricted,
+    typed_events,
+)
+
+WHO = AgentIdentity("acme", "support-bot", "2.4.0", "support-p42", "gpt-4.1-mini")
+AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+RULES = IngestRules(
+    contracts=contract_set(),
+    topic_event_types={"feedback": ["feedback"], "outcomes": ["outcome"]},
+    topic_classification={"feedback": "confidential", "outcome": "internal"},
+    dlq_topics=("dlq",),
+    hash_salt="s",
+)
+
+
+def feedback(event_id: str, **payload) -> dict:
+    body = {"feedback_kind": "rating", "user_id": "u-1", "rating": 4, **payload}
+    return new_event(
+        "feedback",
+        body,
+        identity=WHO,
+        session_id="ses-1",
+        trace_id="trc-1",
+        occurred_at=AT,
+        event_id=event_id,
+        schema_version=1,
+    )
+
+
+def bronze(spark, records):
+    """records: (topic, offset, value bytes[, headers])."""
+    rows = [
+        (
+            "ses-1",
+            value,
+            list(rest[0]) if rest else [],
+            topic,
+            0,
+            offset,
+            datetime(2026, 11, 20, 10),
+            datetime(2026, 11, 20, 10, 0, 5),
+            datetime(2026, 11, 20).date(),
+        )
+        for topic, offset, value, *rest in records
+    ]
+    return spark.createDataFrame(rows, BRONZE_SCHEMA)
+
+
+def test_classify_names_the_reason_and_the_stage(spark):
+    ok = serialize(feedback("e1"))
+    bad_rating = serialize(feedback("e2", rating=9))
+    outcome_on_feedback = serialize(
+        new_event(
+            "outcome",
+            {"action_id": "a", "action_name": "x", "status": "SUCCESS", "severity": "INFO"},
+            identity=WHO,
+            session_id="s",
+            trace_id="t",
+            occurred_at=AT,
+            event_id="e3",
+            schema_version=1,
+        )
+    )
+    records = [
+        ("feedback", 0, ok),
+        ("feedback", 1, bad_rating),
+        ("feedback", 2, b'{"event_id": '),
+        ("feedback", 3, outcome_on_feedback),
+        ("dlq", 4, ok, [("afl.reason", b"invalid feedback event: payload.rating: nope")]),
+    ]
+    rows = {r["offset"]: r for r in classify(bronze(spark, records), RULES).collect()}
+    assert rows[0]["rejection"] is None
+    assert (rows[0]["event_type"], rows[0]["schema_version"], rows[0]["event_id"]) == (
+        "feedback",
+        1,
+        "e1",
+    )
+    assert rows[1]["rejection"].asDict() == {
+        "kind": "invalid_value",
+        "field": "payload.rating",
+        "message": "must be smaller than or equal to 5",
+        "stage": "contract",
+    }
+    assert (rows[2]["rejection"]["kind"], rows[2]["rejection"]["stage"]) == (
+        "malformed_json",
+        "parse",
+    )
+    assert rows[3]["rejection"]["kind"] == "wrong_topic"
+    assert rows[3]["rejection"]["message"] == "outcome events do not belong on topic feedback"
+    assert rows[4]["rejection"].asDict() == {
+        "kind": "dead_lettered",
+        "field": None,
+        "message": "invalid feedback event: payload.rating: nope",
+        "stage": "producer",
+    }
+
+
+def test_typed_rows_are_flat_governed_and_keep_unknown_fields(spark):
+    event = feedback("e1", comment="too slow")
+    event["payload"]["mood"] = "grumpy"
+    classified = classify(bronze(spark, [("feedback", 7, serialize(event))]), RULES)
+    [row] = typed_events(classified, [contract_set().get("feedback", 1)], RULES).collect()
+    assert (row["event_id"], row["rating"], row["comment"], row["user_id"]) == (
+        "e1",
+        4,
+        "too slow",
+        "u-1",
+    )
+    assert row["occurred_at"] == datetime(2026, 11, 20, 9, 30)
+    assert row["event_date"] == datetime(2026, 11, 20).date()
+    assert row["retention_until"] == datetime(2027, 11, 20, 9, 30)  # confidential: 365 days
+    assert (row["kafka_topic"], row["kafka_offset"], row["source"]) == ("feedback", 7, "stream")
+    assert row["contains_pii"] is True
+    assert json.loads(row["_rescued_data"]) == {"payload.mood": "grumpy"}
+
+
+def test_source_header_marks_mirrored_rows(spark):
+    records = [("feedback", 0, serialize(feedback("e1")), [("afl.source", b"legacy_mirror")])]
+    classified = classify(bronze(spark, records), RULES)
+    [row] = typed_events(classified, [contract_set().get("feedback", 1)], RULES).collect()
+    assert row["source"] == "legacy_mirror"
+
+
+def test_first_occurrence_of_an_event_id_wins(spark):
+    value = serialize(feedback("e1"))
+    classified = classify(bronze(spark, [("feedback", 9, value), ("feedback", 3, value)]), RULES)
+    rows = first_per_event_id(
+        typed_events(classified, [contract_set().get("feedback", 1)], RULES)
+    ).collect()
+    assert [(r["event_id"], r["kafka_offset"]) for r in rows] == [("e1", 3)]
+
+
+def test_user_text_and_pii_only_hashed_in_general_rows(spark):
+    classified = classify(
+        bronze(spark, [("feedback", 0, serialize(feedback("e1", comment="hi")))]), RULES
+    )
+    rows = typed_events(classified, [contract_set().get("feedback", 1)], RULES)
+    general, restricted = split_restricted(rows, [contract_set().get("feedback", 1)], "s")
+    [g] = general.collect()
+    [r] = restricted.collect()
+    import hashlib
+
+    assert "comment" not in general.columns and "user_id" not in general.columns
+    assert g["comment_hash"] == hashlib.sha256(b"shi").hexdigest()
+    assert g["comment_length"] == 2
+    assert g["user_id_hash"] == hashlib.sha256(b"su-1").hexdigest()
+    assert (r["event_id"], r["comment"], r["user_id"], r["data_classification"]) == (
+        "e1",
+        "hi",
+        "u-1",
+        "restricted",
+    )
+    assert isinstance(general.schema["comment_hash"].dataType, T.StringType)
+
+
+def test_quarantine_rows_keep_the_raw_record_and_coordinates(spark):
+    classified = classify(bronze(spark, [("feedback", 5, b"not json")]), RULES)
+    [q] = quarantine_rows(classified).collect()
+    assert bytes(q["value"]) == b"not json"
+    assert (q["kafka_topic"], q["kafka_partition"], q["kafka_offset"]) == ("feedback", 0, 5)
+    assert (q["reason_kind"], q["stage"], q["status"]) == ("malformed_json", "parse", "quarantined")
+    assert q["reason"].startswith("not valid JSON")
+
+
+@pytest.mark.parametrize("value", [b"[1, 2]", b'"text"'])
+def test_json_that_is_not_an_object_is_rejected(spark, value):
+    [row] = classify(bronze(spark, [("feedback", 0, value)]), RULES).collect()
+    assert (row["rejection"]["kind"], row["rejection"]["field"]) == ("not_an_object", "$")
