@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -62,6 +63,7 @@ SILVER_QUERY = "silver_agent_events"
 EVOLUTION_MODES = ("addNewColumns", "rescue", "failOnNewColumns")
 DEFAULT_MAX_OFFSETS_PER_TRIGGER = 250_000
 DEFAULT_MAX_BYTES_PER_TRIGGER = "256m"
+SILVER_WRITERS = 2
 STOP_GRACE_S = 120.0
 
 
@@ -176,10 +178,13 @@ class IngestBatch:
 
     @staticmethod
     def tally(classified: DataFrame) -> list:
-        """Rows per (event type, version, accepted) and the oldest produce time: one job."""
+        """Rows per (event type, version, event date, accepted), oldest produce time: one job."""
         return (
             classified.groupBy(
-                "event_type", "schema_version", F.col("rejection").isNull().alias("ok")
+                "event_type",
+                "schema_version",
+                "event_date",
+                F.col("rejection").isNull().alias("ok"),
             )
             .agg(F.count("*").alias("n"), F.min("kafka_timestamp").alias("oldest"))
             .collect()
@@ -194,9 +199,18 @@ class IngestBatch:
             if r["ok"]:
                 present.setdefault(r["event_type"], []).append(r["schema_version"])
         result = SilverResult()
-        for event_type, found_versions in sorted(present.items()):
-            contracts = [self.rules.contracts.get(event_type, v) for v in sorted(found_versions)]
-            inserted, conflicts = self._write_silver(spark, classified, contracts, txn)
+
+        def one(event_type: str) -> tuple[str, int, DataFrame | None]:
+            found_versions = sorted(present[event_type])
+            contracts = [self.rules.contracts.get(event_type, v) for v in found_versions]
+            dates = {r["event_date"] for r in tally if r["ok"] and r["event_type"] == event_type}
+            return (event_type, *self._write_silver(spark, classified, contracts, dates, txn))
+
+        # Tables are independent: writing them concurrently overlaps one table's commit and
+        # planning with another's scan.
+        with ThreadPoolExecutor(max_workers=SILVER_WRITERS) as pool:
+            done = list(pool.map(one, sorted(present)))
+        for event_type, inserted, conflicts in done:
             result.inserted[event_type] = inserted
             result.valid[event_type] = sum(
                 r["n"] for r in tally if r["ok"] and r["event_type"] == event_type
@@ -214,6 +228,7 @@ class IngestBatch:
         spark: SparkSession,
         classified: DataFrame,
         contracts: list,
+        dates: set,
         txn: tuple[str, int],
     ) -> tuple[int, DataFrame | None]:
         """New rows of one event type into its silver table(s); (inserted, conflict rows)."""
@@ -231,9 +246,12 @@ class IngestBatch:
             )
             if conflict_coords is not None:
                 conflicts = self._conflict_quarantine(classified, conflict_coords)
-            dates = [r[0] for r in rows.select("event_date").distinct().collect()]
-            existing = table.where(F.col("event_date").isin(dates)).select("event_id", "event_date")
+            # Only the batch's event dates of the table can hold its event ids.
+            existing = table.where(F.col("event_date").isin(list(dates))).select(
+                "event_id", "event_date"
+            )
             rows = rows.join(existing, ["event_id", "event_date"], "left_anti")
+        # Counted once, then written twice from the cache: both tables get the same rows.
         new_rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
         try:
             inserted = new_rows.count()
@@ -512,20 +530,23 @@ def run_ingest(
 
 
 class BronzeProgress:
-    """Record the bronze query's micro-batches in ops.stream_progress (idempotent MERGE)."""
+    """Record the bronze query's micro-batches in ops.stream_progress.
+
+    A blind append (never conflicts with the silver query's appends), idempotent by Delta's
+    txn: app id = the bronze query's id, version = the highest batch id written.
+    """
 
     def __init__(self, spark: SparkSession, settings: Settings) -> None:
         self.spark = spark
         self.path = ensure_table(spark, settings, STREAM_PROGRESS)
-        self.seen: set[int] = set()
+        self.written = -1
 
     def record(self, query: StreamingQuery) -> None:
         rows = []
         for p in query.recentProgress:
             batch_id = p["batchId"]
-            if batch_id in self.seen or p["numInputRows"] == 0:
+            if batch_id <= self.written or p["numInputRows"] == 0:
                 continue
-            self.seen.add(batch_id)
             started = datetime.fromisoformat(p["timestamp"].replace("Z", "+00:00"))
             duration_ms = int(p["durationMs"].get("triggerExecution", 0))
             finished = started + timedelta(milliseconds=duration_ms)
@@ -550,14 +571,10 @@ class BronzeProgress:
             )
         if not rows:
             return
-        updates = self.spark.createDataFrame(rows, STREAM_PROGRESS_SCHEMA)
-        (
-            DeltaTable.forPath(self.spark, self.path)
-            .alias("t")
-            .merge(updates.alias("u"), "t.query_name = u.query_name AND t.batch_id = u.batch_id")
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
+        last = max(r[1] for r in rows)
+        frame = self.spark.createDataFrame(rows, STREAM_PROGRESS_SCHEMA)
+        delta_append(frame, self.path, (f"{BRONZE_QUERY}-progress:{query.id}", last))
+        self.written = last
 
 
 def _await(query: StreamingQuery) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 
 import orjson
@@ -69,7 +70,7 @@ class IngestRules:
 
 CLASSIFIED = (
     "struct<kind:string,field:string,message:string,event_type:string,"
-    "schema_version:bigint,event_id:string,rescued:string>"
+    "schema_version:bigint,event_id:string,event_date:date,rescued:string>"
 )
 
 
@@ -86,7 +87,7 @@ def contract_classifier(contracts_dir: str, fingerprint: str) -> Callable[[Colum
         if cs.fingerprint != fingerprint:  # a contract file changed since this worker loaded
             reload_contracts()
             cs = contract_set(contracts_dir)
-        kinds, fields, messages, types, versions, ids, rescued = ([] for _ in range(7))
+        kinds, fields, messages, types, versions, ids, dates, rescued = ([] for _ in range(8))
         for value in values:
             verdict = cs.classify(value)
             event = verdict.event
@@ -97,11 +98,15 @@ def contract_classifier(contracts_dir: str, fingerprint: str) -> Callable[[Colum
                 fields.append(None)
                 messages.append(None)
                 rescued.append(orjson.dumps(unknown).decode() if unknown else None)
+                # the silver partition: occurred_at's UTC date (validated as date-time)
+                moment = datetime.fromisoformat(event["occurred_at"].replace("z", "Z"))
+                dates.append(moment.astimezone(UTC).date() if moment.tzinfo else moment.date())
             else:
                 kinds.append(verdict.kind)
                 fields.append(verdict.field)
                 messages.append(_message_of(verdict.reason, verdict.field))
                 rescued.append(None)
+                dates.append(None)
             event = event if isinstance(event, dict) else {}
             et, ver, eid = (
                 event.get("event_type"),
@@ -119,6 +124,7 @@ def contract_classifier(contracts_dir: str, fingerprint: str) -> Callable[[Colum
                 "event_type": types,
                 "schema_version": pd.array(versions, dtype="Int64"),
                 "event_id": ids,
+                "event_date": dates,
                 "rescued": rescued,
             }
         )
@@ -195,6 +201,7 @@ def classify(records: DataFrame, rules: IngestRules) -> DataFrame:
         et.alias("event_type"),
         F.col("_c.schema_version").alias("schema_version"),
         F.col("_c.event_id").alias("event_id"),
+        F.col("_c.event_date").alias("event_date"),
         F.col("_c.rescued").alias("_rescued"),
         judged_rejection.alias("rejection"),
     )

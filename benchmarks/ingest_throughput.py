@@ -1,0 +1,178 @@
+"""Ingest throughput and freshness, with a bare consumer as the baseline in the same run.
+
+    .venv/bin/python -m benchmarks.ingest_throughput --events 1000000 --rate 2000 --seconds 60
+
+Needs the local broker (`afl infra up`). Three measurements, each on fresh topics and lake:
+
+1. baseline: a bare confluent-kafka consumer reads every record of the topics (no parsing)
+2. catch-up: `run_ingest(available_now=True)`: Kafka -> bronze -> silver/quarantine,
+   timed per phase; events/s = records / (bronze + silver seconds)
+3. freshness: the continuous stream while a producer sends a steady --rate events/s for
+   --seconds; per event, produced (Kafka timestamp) -> visible in silver (end of the silver
+   micro-batch that committed it); p50 / p95 / max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from confluent_kafka import Consumer
+from pyspark.sql import functions as F
+
+from pipelines.contracts.topics import TOPICS
+from pipelines.ingest.stream import (
+    BRONZE_QUERY,
+    SILVER_QUERY,
+    run_bronze_catch_up,
+    run_ingest,
+    start_silver_query,
+)
+from pipelines.kafka_admin import create_topics
+from pipelines.producer.sdk import AgentEventProducer
+from pipelines.producer.traffic import TrafficGenerator, send_traffic
+from pipelines.settings import Settings
+from pipelines.spark.session import get_spark
+from pipelines.spark.tables import SILVER_TABLE_FOR, STREAM_PROGRESS
+
+END = datetime(2026, 11, 20, 12, tzinfo=UTC)
+
+
+def fresh(base: Settings, root: Path, name: str) -> Settings:
+    settings = base.with_overrides(
+        lake_root=str(root / name / "lake"),
+        checkpoint_root=str(root / name / "checkpoints"),
+        topic_prefix=f"bench-{uuid.uuid4().hex[:8]}.",
+    )
+    create_topics(settings, TOPICS)
+    return settings
+
+
+def bare_consumer_rate(settings: Settings, expected: int) -> tuple[float, int]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap_servers,
+            "group.id": f"bench-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([settings.topic_name(t.name) for t in TOPICS])
+    seen = 0
+    started = None
+    while seen < expected:
+        batch = consumer.consume(num_messages=10_000, timeout=5.0)
+        if not batch:
+            break
+        if started is None:
+            started = time.perf_counter()
+        seen += sum(1 for m in batch if m.error() is None)
+    elapsed = time.perf_counter() - (started or time.perf_counter())
+    consumer.close()
+    return seen / elapsed if elapsed else 0.0, seen
+
+
+def catch_up(spark, settings: Settings) -> tuple[float, float]:
+    started = time.perf_counter()
+    run_bronze_catch_up(spark, settings)
+    bronze_s = time.perf_counter() - started
+    started = time.perf_counter()
+    silver = start_silver_query(spark, settings, available_now=True)
+    silver.awaitTermination()
+    return bronze_s, time.perf_counter() - started
+
+
+def freshness(spark, settings: Settings, rate: int, seconds: int) -> dict[str, float]:
+    stop = threading.Event()
+    stream = threading.Thread(
+        target=run_ingest, args=(spark, settings), kwargs={"stop_event": stop}, daemon=True
+    )
+    stream.start()
+    time.sleep(20)  # let both queries start and run their first (empty) batches
+    generator = TrafficGenerator(seed=9, events=rate * seconds, end_time=END, days_back=1)
+    with AgentEventProducer(settings) as producer:
+        send_traffic(producer, generator, rate=rate)
+    time.sleep(15)  # let the last micro-batches land
+    stop.set()
+    stream.join(timeout=300)
+    progress = (
+        spark.read.format("delta")
+        .load(STREAM_PROGRESS.path(settings))
+        .where(F.col("query_name") == SILVER_QUERY)
+        .select(F.col("batch_id").alias("ingest_batch_id"), "finished_at")
+    )
+    rows = None
+    for table in SILVER_TABLE_FOR.values():
+        part = (
+            spark.read.format("delta")
+            .load(settings.lake_path("silver", table))
+            .select("ingest_batch_id", "kafka_timestamp")
+        )
+        rows = part if rows is None else rows.unionByName(part)
+    lag = rows.join(progress, "ingest_batch_id").select(
+        (F.col("finished_at").cast("double") - F.col("kafka_timestamp").cast("double")).alias(
+            "lag_s"
+        )
+    )
+    stats = lag.agg(
+        F.percentile_approx("lag_s", 0.5, 10000).alias("p50"),
+        F.percentile_approx("lag_s", 0.95, 10000).alias("p95"),
+        F.max("lag_s").alias("max"),
+        F.count("*").alias("events"),
+    ).first()
+    return stats.asDict()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--bad-fraction", type=float, default=0.01)
+    parser.add_argument("--rate", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--root", default="/tmp/afl-bench")
+    args = parser.parse_args()
+    base = Settings.from_env()
+    root = Path(args.root) / uuid.uuid4().hex[:8]
+    spark = get_spark(base, app_name="afl-bench-ingest")
+
+    settings = fresh(base, root, "catch-up")
+    print(f"producing {args.events:,} records ...", flush=True)
+    generator = TrafficGenerator(
+        seed=1, events=args.events, end_time=END, days_back=3, bad_fraction=args.bad_fraction
+    )
+    with AgentEventProducer(settings) as producer:
+        send_traffic(producer, generator)
+    consumer_rate, consumed = bare_consumer_rate(settings, args.events)
+    print(f"bare consumer: {consumed:,} records at {consumer_rate:,.0f}/s", flush=True)
+    bronze_s, silver_s = catch_up(spark, settings)
+    total = bronze_s + silver_s
+    print(
+        f"catch-up: bronze {bronze_s:.1f}s ({args.events / bronze_s:,.0f}/s), "
+        f"silver {silver_s:.1f}s ({args.events / silver_s:,.0f}/s), "
+        f"end to end {total:.1f}s = {args.events / total:,.0f} events/s",
+        flush=True,
+    )
+    for query in (BRONZE_QUERY, SILVER_QUERY):
+        batches = (
+            spark.read.format("delta")
+            .load(STREAM_PROGRESS.path(settings))
+            .where(F.col("query_name") == query)
+            .count()
+        )
+        print(f"  {query}: {batches} micro-batch(es)")
+
+    live = fresh(base, root, "freshness")
+    stats = freshness(spark, live, args.rate, args.seconds)
+    print(
+        f"freshness at {args.rate}/s for {args.seconds}s: {stats['events']:,} events, "
+        f"p50 {stats['p50']:.2f}s, p95 {stats['p95']:.2f}s, max {stats['max']:.2f}s",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
