@@ -1,6 +1,8 @@
 """Ingest throughput and freshness, with a bare consumer as the baseline in the same run.
 
     .venv/bin/python -m benchmarks.ingest_throughput --events 1000000 --rate 2000 --seconds 60
+    .venv/bin/python -m benchmarks.ingest_throughput --skip-catch-up \
+        --rate 2000 --seconds 120 --warmup 60
 
 Needs the local broker (`afl infra up`). Three measurements, each on fresh topics and lake:
 
@@ -86,14 +88,17 @@ def catch_up(spark, settings: Settings) -> tuple[float, float]:
     return bronze_s, time.perf_counter() - started
 
 
-def freshness(spark, settings: Settings, rate: int, seconds: int) -> dict[str, float]:
+def freshness(spark, settings: Settings, rate: int, seconds: int, warmup: int) -> dict[str, float]:
     stop = threading.Event()
     stream = threading.Thread(
         target=run_ingest, args=(spark, settings), kwargs={"stop_event": stop}, daemon=True
     )
     stream.start()
     time.sleep(20)  # let both queries start and run their first (empty) batches
-    generator = TrafficGenerator(seed=9, events=rate * seconds, end_time=END, days_back=1)
+    generator = TrafficGenerator(
+        seed=9, events=rate * (warmup + seconds), end_time=END, days_back=1
+    )
+    measured_from = time.time() + warmup  # events produced before this are warm-up
     with AgentEventProducer(settings) as producer:
         send_traffic(producer, generator, rate=rate)
     time.sleep(15)  # let the last micro-batches land
@@ -113,6 +118,7 @@ def freshness(spark, settings: Settings, rate: int, seconds: int) -> dict[str, f
             .select("ingest_batch_id", "kafka_timestamp")
         )
         rows = part if rows is None else rows.unionByName(part)
+    rows = rows.where(F.col("kafka_timestamp").cast("double") >= measured_from)
     lag = rows.join(progress, "ingest_batch_id").select(
         (F.col("finished_at").cast("double") - F.col("kafka_timestamp").cast("double")).alias(
             "lag_s"
@@ -133,12 +139,27 @@ def main() -> None:
     parser.add_argument("--bad-fraction", type=float, default=0.01)
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=0, help="Seconds of traffic not measured.")
+    parser.add_argument("--skip-catch-up", action="store_true")
     parser.add_argument("--root", default="/tmp/afl-bench")
     args = parser.parse_args()
     base = Settings.from_env()
     root = Path(args.root) / uuid.uuid4().hex[:8]
     spark = get_spark(base, app_name="afl-bench-ingest")
 
+    if not args.skip_catch_up:
+        measure_catch_up(spark, base, root, args)
+    live = fresh(base, root, "freshness")
+    stats = freshness(spark, live, args.rate, args.seconds, args.warmup)
+    print(
+        f"freshness at {args.rate}/s for {args.seconds}s after {args.warmup}s warm-up: "
+        f"{stats['events']:,} events, "
+        f"p50 {stats['p50']:.2f}s, p95 {stats['p95']:.2f}s, max {stats['max']:.2f}s",
+        flush=True,
+    )
+
+
+def measure_catch_up(spark, base: Settings, root: Path, args: argparse.Namespace) -> None:
     settings = fresh(base, root, "catch-up")
     print(f"producing {args.events:,} records ...", flush=True)
     generator = TrafficGenerator(
@@ -164,14 +185,6 @@ def main() -> None:
             .count()
         )
         print(f"  {query}: {batches} micro-batch(es)")
-
-    live = fresh(base, root, "freshness")
-    stats = freshness(spark, live, args.rate, args.seconds)
-    print(
-        f"freshness at {args.rate}/s for {args.seconds}s: {stats['events']:,} events, "
-        f"p50 {stats['p50']:.2f}s, p95 {stats['p95']:.2f}s, max {stats['max']:.2f}s",
-        flush=True,
-    )
 
 
 if __name__ == "__main__":

@@ -238,10 +238,11 @@ class IngestBatch:
         rows = first_per_event_id(typed_events(classified, contracts, self.rules))
         rows = rows.withColumn("ingest_batch_id", F.lit(txn[1]).cast("long"))
         conflicts = None
+        grows = False  # does this batch add columns to the table?
         if DeltaTable.isDeltaTable(spark, path):
             table = spark.read.format("delta").load(path)
             classified_names = {k.split(".", 1)[1] for c in contracts for k in c.field_classes}
-            rows, conflict_coords = self._fit_to_table(
+            rows, conflict_coords, grows = self._fit_to_table(
                 rows, table.schema, spec, skip=classified_names
             )
             if conflict_coords is not None:
@@ -257,25 +258,28 @@ class IngestBatch:
             inserted = new_rows.count()
             if inserted:
                 general, restricted = split_restricted(new_rows, contracts, self.rules.hash_salt)
-                self._append(spark, spec, general, txn)
+                self._append(spark, spec, general, txn, grows)
                 restricted_spec = silver_restricted_spec(event_type, self.rules.contracts)
                 if restricted is not None and restricted_spec is not None:
-                    self._append(spark, restricted_spec, restricted, txn)
+                    self._append(spark, restricted_spec, restricted, txn, grows)
         finally:
             new_rows.unpersist()
         return inserted, conflicts
 
-    def _append(self, spark: SparkSession, spec: TableSpec, rows: DataFrame, txn) -> None:
+    def _append(
+        self, spark: SparkSession, spec: TableSpec, rows: DataFrame, txn, grows: bool
+    ) -> None:
         path = spec.path(self.settings)
         if not DeltaTable.isDeltaTable(spark, path):
             ensure_table(spark, self.settings, spec, schema=rows.schema)
         else:
             register_table(spark, spec.qualified_name, path)
-        delta_append(rows, path, txn, merge_schema=self.mode == "addNewColumns")
+        # mergeSchema only when columns arrive: it costs every append a schema merge.
+        delta_append(rows, path, txn, merge_schema=grows and self.mode == "addNewColumns")
 
     def _fit_to_table(
         self, rows: DataFrame, table_schema: T.StructType, spec: TableSpec, skip: set[str]
-    ) -> tuple[DataFrame, DataFrame | None]:
+    ) -> tuple[DataFrame, DataFrame | None, bool]:
         """Apply the evolution mode; rows whose types conflict with the table are split off.
 
         ``skip``: user text and PII columns, which the general table holds only hashed.
@@ -289,6 +293,10 @@ class IngestBatch:
             )
         if new_columns and self.mode == "rescue":
             rows = _rescue_columns(rows, new_columns)
+        # user text / PII fields arrive under new names (<field>_hash) in the general table
+        grows = bool(new_columns) or any(
+            f"{name}_hash" not in table_types for name in skip if name in rows.columns
+        )
         conflicts = []
         casts = {}
         for f in rows.schema.fields:
@@ -302,7 +310,7 @@ class IngestBatch:
         if casts:
             rows = rows.withColumns(casts)
         if not conflicts:
-            return rows, None
+            return rows, None, grows
         any_conflict = F.lit(False)
         reason = F.lit(None).cast("string")
         for name, given, target in reversed(conflicts):
@@ -322,7 +330,7 @@ class IngestBatch:
         clean = rows.where(~any_conflict).withColumns(
             {name: F.col(name).cast(target) for name, _, target in conflicts}
         )
-        return clean, coords
+        return clean, coords, grows
 
     def _conflict_quarantine(self, classified: DataFrame, coords: DataFrame) -> DataFrame:
         joined = classified.join(

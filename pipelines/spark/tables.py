@@ -55,6 +55,10 @@ BRONZE_AGENT_EVENTS = TableSpec(
     comment="Every Kafka record from the agent topics, once, as it arrived.",
 )
 
+# Data-skipping statistics on the leading columns only (ids, times, tenant): collecting them
+# for 32 columns makes every small streaming append ~0.25 s slower on 2 cores.
+SMALL_STATS = {"delta.dataSkippingNumIndexedCols": "8"}
+
 SILVER_TABLE_FOR = {
     "interaction": "interactions",
     "feedback": "feedback",
@@ -75,6 +79,7 @@ def silver_spec(event_type: str) -> TableSpec:
         None,
         partition_by=("event_date",),
         properties={
+            **SMALL_STATS,
             "afl.layer": "silver",
             "afl.event_type": event_type,
             "afl.classification": classification,
@@ -101,6 +106,7 @@ def silver_restricted_spec(
         None,
         partition_by=("event_date",),
         properties={
+            **SMALL_STATS,
             "afl.layer": "silver",
             "afl.event_type": event_type,
             "afl.classification": "restricted",
@@ -117,7 +123,7 @@ QUARANTINE = TableSpec(
     "quarantine",
     QUARANTINE_SCHEMA,
     partition_by=("quarantine_date",),
-    properties={"afl.layer": "silver", "afl.classification": "restricted"},
+    properties={**SMALL_STATS, "afl.layer": "silver", "afl.classification": "restricted"},
     comment="Every record that could not become a silver row, with its reason.",
 )
 
@@ -125,7 +131,7 @@ STREAM_PROGRESS = TableSpec(
     "ops",
     "stream_progress",
     STREAM_PROGRESS_SCHEMA,
-    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    properties={**SMALL_STATS, "afl.layer": "ops", "afl.classification": "internal"},
     comment="One row per streaming micro-batch: volumes, rates, latency.",
 )
 
@@ -166,8 +172,19 @@ def ensure_table(
     return path
 
 
+_registered: dict[tuple[int, str], str] = {}
+
+
 def register_table(spark: SparkSession, qualified_name: str, location: str) -> None:
     """Name a Delta location in this session's catalog; re-point it if the lake moved."""
+    key = (id(spark.sparkContext), qualified_name)
+    if _registered.get(key) == location and spark.catalog.tableExists(qualified_name):
+        return  # already done in this session: no catalog round trip per micro-batch
+    _register(spark, qualified_name, location)
+    _registered[key] = location
+
+
+def _register(spark: SparkSession, qualified_name: str, location: str) -> None:
     database = qualified_name.split(".")[0]
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {database}")
     if spark.catalog.tableExists(qualified_name):
