@@ -396,9 +396,9 @@ def _cell(value: object) -> str:
 
 
 @cli.command()
-@click.option("--events", default=1000, show_default=True, help="Smoke events to produce.")
+@click.option("--events", default=20_000, show_default=True, help="Agent events to produce.")
 def demo(events: int) -> None:
-    """Run the smoke path end to end on the local defaults."""
+    """Run the story end to end on the local defaults."""
     from pipelines.demo import run_demo
 
     run_demo(Settings.from_env(), events=events, progress=_echo)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer, Message, Producer
 
 from pipelines.contracts.topics import TOPICS
 from pipelines.kafka_admin import create_topics
@@ -67,3 +69,16 @@ def murmur2_partition(key: bytes, partitions: int) -> int:
     h = (h * m) & 0xFFFFFFFF
     h ^= h >> 15
     return (h & 0x7FFFFFFF) % partitions
+
+
+def produce_json(settings, topic: str, count: int, start: int = 0) -> None:
+    """A bare confluent-kafka loop of JSON records {"n": i}, keyed by one of 50 sessions."""
+    producer = Producer(
+        {"bootstrap.servers": settings.kafka_bootstrap_servers, "enable.idempotence": True}
+    )
+    for i in range(start, start + count):
+        session_id = f"smoke-session-{i % 50}"
+        record = {"event_id": str(uuid.uuid4()), "at": datetime.now(UTC).isoformat(), "n": i}
+        producer.produce(topic, key=session_id, value=json.dumps(record).encode())
+        producer.poll(0)
+    assert producer.flush(30) == 0

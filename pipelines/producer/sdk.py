@@ -27,6 +27,10 @@ from pipelines.producer.exceptions import BackpressureTimeout, DeliveryError
 from pipelines.settings import Settings
 
 log = logging.getLogger(__name__)
+# librdkafka reports transient conditions (a coordinator still loading right after a broker
+# start) as warnings it retries by itself; its errors still show.
+_librdkafka_log = logging.getLogger("pipelines.producer.librdkafka")
+_librdkafka_log.setLevel(logging.ERROR)
 
 DEFAULT_DELIVERY_TIMEOUT_S = 30.0
 DEFAULT_BUFFER_TIMEOUT_S = 10.0
@@ -112,7 +116,7 @@ class AgentEventProducer:
             "partitioner": "murmur2_random",
             "error_cb": self._on_client_error,
             # librdkafka's own log lines go through Python logging, not straight to stderr.
-            "logger": logging.getLogger("pipelines.producer.librdkafka"),
+            "logger": _librdkafka_log,
         }
         config.update(extra_config or {})
         self._producer = Producer(config)

@@ -6,10 +6,10 @@ import pytest
 from confluent_kafka.admin import NewTopic
 from delta.tables import DeltaTable
 
-from pipelines.demo import produce_smoke_events
 from pipelines.ingest.stream import run_bronze_catch_up
 from pipelines.kafka_admin import admin_client
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
+from tests.kafka_helpers import produce_json
 
 pytestmark = pytest.mark.integration
 
@@ -24,18 +24,18 @@ def test_available_now_runs_append_exactly_once(spark, kafka_broker, settings):
     topic = settings.topic_name("smoke")
     _create_topic(settings, topic)
 
-    produce_smoke_events(settings, topic, count=1000)
+    produce_json(settings, topic, count=1000)
     run_bronze_catch_up(spark, settings, topics=[topic])
     path = BRONZE_AGENT_EVENTS.path(settings)
     assert spark.read.format("delta").load(path).count() == 1000
 
-    produce_smoke_events(settings, topic, count=500, start=1000)
+    produce_json(settings, topic, count=500, start=1000)
     run_bronze_catch_up(spark, settings, topics=[topic])
     bronze = spark.read.format("delta").load(path)
     rows = bronze.select("value", "partition", "offset", "topic").collect()
     assert len(rows) == 1500
     # nothing skipped, nothing twice: every produced n and every Kafka offset once
-    assert sorted(json.loads(bytes(r["value"]))["payload"]["n"] for r in rows) == list(range(1500))
+    assert sorted(json.loads(bytes(r["value"]))["n"] for r in rows) == list(range(1500))
     assert len({(r["partition"], r["offset"]) for r in rows}) == 1500
     assert {r["topic"] for r in rows} == {topic}
 
@@ -52,7 +52,7 @@ def test_available_now_runs_append_exactly_once(spark, kafka_broker, settings):
 def test_bronze_table_is_append_only_and_registered_by_name(spark, kafka_broker, settings):
     topic = settings.topic_name("smoke")
     _create_topic(settings, topic, partitions=1)
-    produce_smoke_events(settings, topic, count=10)
+    produce_json(settings, topic, count=10)
     run_bronze_catch_up(spark, settings, topics=[topic])
     assert spark.table("bronze.agent_events").count() == 10
     props = {
