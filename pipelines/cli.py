@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, date, datetime
 
 import click
 
@@ -349,6 +350,106 @@ def quarantine_summary() -> None:
             ["status", "stage", "reason_kind", "records", "example"], [tuple(r) for r in rows]
         )
     )
+
+
+# -- legacy path and parity ------------------------------------------------------------
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+@cli.group()
+def legacy() -> None:
+    """The legacy app database, its nightly ETL and the mirror into the stream."""
+
+
+@legacy.command("seed")
+@click.option("--events", default=20_000, show_default=True, help="Traffic to derive rows from.")
+@click.option("--days-back", default=3.0, show_default=True)
+@click.option("--seed", default=42, show_default=True)
+@click.option("--end-time", help="Latest event time, ISO-8601 (default: now, to the minute).")
+@click.option("--reset", is_flag=True, help="Delete existing feedback rows first.")
+def legacy_seed(
+    events: int, days_back: float, seed: int, end_time: str | None, reset: bool
+) -> None:
+    """Fill the app database with feedback rows for the traffic generator's sessions."""
+    from pipelines.legacy.app_db import engine_for
+    from pipelines.legacy.seed import seed_app_db
+
+    settings = Settings.from_env()
+    result = seed_app_db(
+        engine_for(settings.legacy_db_url),
+        seed=seed,
+        events=events,
+        end_time=_end_time(end_time),
+        days_back=days_back,
+        reset=reset,
+    )
+    click.echo(
+        f"seeded {result.rows:,} feedback rows ({result.edited:,} edited, {result.deleted:,} "
+        f"soft-deleted) created {result.first_day} .. {result.last_day}"
+    )
+
+
+@legacy.command("etl")
+@click.option("--date", "day", required=True, help="The day to export, YYYY-MM-DD.")
+def legacy_etl(day: str) -> None:
+    """Run the nightly batch ETL for one day into legacy.feedback_export."""
+    from jobs.legacy_nightly_etl import main as etl_main
+
+    result = etl_main(_day(day))
+    click.echo(f"exported {result.rows:,} rows for {result.day} into {result.path}")
+
+
+@legacy.command("mirror")
+@click.option("--replay-from", help="Re-publish every row changed since this time (ISO-8601).")
+def legacy_mirror(replay_from: str | None) -> None:
+    """Publish app rows changed since the watermark to the feedback topic."""
+    from pipelines.legacy.mirror import run_mirror
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    since = _end_time(replay_from) if replay_from else None
+    result = run_mirror(
+        get_spark(settings, app_name="afl-mirror"), settings, replay_from=since, progress=_echo
+    )
+    click.echo(
+        f"mirrored {result.published:,} row versions ({result.tombstones:,} tombstones); "
+        f"watermark {result.watermark_from} -> {result.watermark_to}"
+    )
+
+
+@cli.command()
+@click.option("--date", "day", required=True, help="The day to compare, YYYY-MM-DD.")
+def parity(day: str) -> None:
+    """Compare the legacy export with the stream for one day; write the report."""
+    from pipelines.parity.run import run_parity
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    report = run_parity(get_spark(settings, app_name="afl-parity"), settings, _day(day))
+    click.echo(report.explanation)
+    for status, n in report.counts.items():
+        click.echo(f"  {status:18} {n:>8,}")
+    if report.cutover:
+        now = report.cutover[-1]
+        advice = f", recommendation: {now.recommendation}" if now.recommendation else ""
+        click.echo(f"cutover: {now.state}{advice}")
+    click.echo(f"report: {report.report_html}")
+
+
+def _end_time(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(UTC).replace(second=0, microsecond=0)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO-8601 time: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @cli.command()

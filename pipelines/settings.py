@@ -51,6 +51,8 @@ class Settings:
     spark_ivy_settings: str
     topic_prefix: str
     hash_salt: str
+    reports_dir: str
+    parity_config: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +73,8 @@ class Settings:
         AFL_CONTRACTS_DIR             event contracts folder (default: the ones shipped);
                                       read by pipelines.contracts.registry on every event
         AFL_HASH_SALT                 salt for hashing PII and user text in general tables
+        AFL_REPORTS_DIR               where parity reports are written (local folder)
+        AFL_PARITY_CONFIG             parity rules and thresholds (YAML; default: shipped)
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -89,6 +93,8 @@ class Settings:
             spark_ivy_settings=env.get("AFL_SPARK_IVY_SETTINGS") or "",
             topic_prefix=env.get("AFL_TOPIC_PREFIX") or "",
             hash_salt=env.get("AFL_HASH_SALT") or "afl-local-salt",
+            reports_dir=env.get("AFL_REPORTS_DIR") or str(state / "reports"),
+            parity_config=env.get("AFL_PARITY_CONFIG") or "",
         )
 
     def with_overrides(self, **changes: object) -> Settings:

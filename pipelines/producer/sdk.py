@@ -123,7 +123,9 @@ class AgentEventProducer:
 
     # -- sending -----------------------------------------------------------------------
 
-    def emit(self, event: Mapping[str, Any], *, wait: bool = False) -> None:
+    def emit(
+        self, event: Mapping[str, Any], *, wait: bool = False, headers: Headers | None = None
+    ) -> None:
         """Validate and send one event; ``wait`` blocks until Kafka acknowledges it."""
         self._raise_pending_failures()
         try:
@@ -135,7 +137,7 @@ class AgentEventProducer:
             self.dead_letter(event, violation)
             return
         topic = self._topic_for(event["event_type"])
-        self._send(topic, serialize(event), event["session_id"])
+        self._send(topic, serialize(event), event["session_id"], headers)
         if wait:
             self.flush(self.delivery_timeout_s + 5)
 

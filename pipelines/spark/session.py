@@ -86,6 +86,8 @@ def get_spark(
         # The per-commit checksum file only speeds up snapshot validation for readers; it
         # doubles the cost of the many small appends a micro-batch makes.
         "spark.databricks.delta.writeChecksumFile.enabled": "false",
+        # pandas <-> Spark through Arrow: fast, and nullable integers stay null (not NaN).
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
         **(extra_conf or {}),
     }
     for key, value in conf.items():

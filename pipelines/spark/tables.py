@@ -21,8 +21,11 @@ from pipelines.governance.classification import (
     USER_TEXT,
     general_classification,
 )
+from pipelines.parity.cutover import CUTOVER_SCHEMA
+from pipelines.parity.schemas import PARITY_RESULTS_SCHEMA
 from pipelines.settings import Settings
 from pipelines.transforms.bronze import BRONZE_SCHEMA
+from pipelines.transforms.legacy import EXPORT_SCHEMA, MIRROR_WATERMARK_SCHEMA
 from pipelines.transforms.progress import STREAM_PROGRESS_SCHEMA
 from pipelines.transforms.silver import QUARANTINE_SCHEMA
 
@@ -136,6 +139,44 @@ STREAM_PROGRESS = TableSpec(
 )
 
 
+LEGACY_FEEDBACK_EXPORT = TableSpec(
+    "legacy",
+    "feedback_export",
+    EXPORT_SCHEMA,
+    partition_by=("export_date",),
+    properties={"afl.layer": "legacy", "afl.classification": "confidential"},
+    comment="What the nightly batch ETL exports, one partition per day, quirks included.",
+)
+
+MIRROR_WATERMARK = TableSpec(
+    "ops",
+    "mirror_watermark",
+    MIRROR_WATERMARK_SCHEMA,
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="How far the legacy mirror has published the app database (updated_at, id).",
+)
+
+
+PARITY_RESULTS = TableSpec(
+    "ops",
+    "parity_results",
+    PARITY_RESULTS_SCHEMA,
+    partition_by=("parity_date",),
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="One row per day and parity check; a re-run replaces its day.",
+)
+
+CUTOVER_STATE = TableSpec(
+    "ops",
+    "cutover_state",
+    CUTOVER_SCHEMA,
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="The cutover state machine replayed over the daily verdicts.",
+)
+
+PARITY_TABLES = (PARITY_RESULTS, CUTOVER_STATE)
+
+
 def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
     cs = contracts or contract_set()
     specs = [BRONZE_AGENT_EVENTS, QUARANTINE, STREAM_PROGRESS]
@@ -144,11 +185,7 @@ def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
         restricted = silver_restricted_spec(event_type, cs)
         if restricted is not None:
             specs.append(restricted)
-    return specs + list(EXTRA_TABLES)
-
-
-# Later layers (legacy, gold, ops) append their specs here at import time.
-EXTRA_TABLES: list[TableSpec] = []
+    return [*specs, LEGACY_FEEDBACK_EXPORT, MIRROR_WATERMARK, *PARITY_TABLES]
 
 
 def ensure_table(

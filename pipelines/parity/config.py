@@ -1,0 +1,79 @@
+"""Parity configuration: comparison rules per column, thresholds, cutover, from YAML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines.errors import AflError
+
+DEFAULT_CONFIG = Path(__file__).with_name("parity.yml")
+RULES = ("exact", "numeric", "text", "timestamp")
+TYPES = ("string", "int", "bigint", "double", "timestamp")
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    column: str
+    rule: str
+    type: str
+    abs_tolerance: float = 0.0
+    rel_tolerance: float = 0.0
+    case_insensitive: bool = False
+    whitespace_insensitive: bool = False
+    tolerance_seconds: float = 0.0
+    null_equals_null: bool = True
+
+
+@dataclass(frozen=True)
+class ParityConfig:
+    key: str
+    lag_window_minutes: float
+    columns: tuple[ColumnRule, ...]
+    yellow_max_missing_rate: float
+    yellow_max_mismatch_rate: float
+    promote_after_green_days: int
+    retire_after_green_days: int
+    examples: int = 10
+
+    def with_rule(self, column: str, **changes: Any) -> ParityConfig:
+        """A copy with one column's rule changed (tests, what-if reports)."""
+        from dataclasses import replace
+
+        rules = tuple(replace(r, **changes) if r.column == column else r for r in self.columns)
+        return replace(self, columns=rules)
+
+
+def load_parity_config(path: str | Path | None = None) -> ParityConfig:
+    source = Path(path) if path else DEFAULT_CONFIG
+    try:
+        doc = yaml.safe_load(source.read_text())
+    except FileNotFoundError:
+        raise AflError(f"parity config not found: {source}") from None
+    except yaml.YAMLError as exc:
+        raise AflError(f"parity config {source} is not valid YAML: {exc}") from None
+    try:
+        columns = []
+        for name, spec in doc["columns"].items():
+            rule = ColumnRule(column=name, **spec)
+            if rule.rule not in RULES:
+                raise AflError(f"{source}: column {name}: rule must be one of {', '.join(RULES)}")
+            if rule.type not in TYPES:
+                raise AflError(f"{source}: column {name}: type must be one of {', '.join(TYPES)}")
+            columns.append(rule)
+        thresholds, cutover = doc["thresholds"], doc["cutover"]
+        return ParityConfig(
+            key=doc["key"],
+            lag_window_minutes=float(doc["lag_window_minutes"]),
+            columns=tuple(columns),
+            yellow_max_missing_rate=float(thresholds["yellow_max_missing_rate"]),
+            yellow_max_mismatch_rate=float(thresholds["yellow_max_mismatch_rate"]),
+            promote_after_green_days=int(cutover["promote_after_green_days"]),
+            retire_after_green_days=int(cutover["retire_after_green_days"]),
+            examples=int(doc.get("examples", 10)),
+        )
+    except (KeyError, TypeError) as exc:
+        raise AflError(f"parity config {source} is missing or misnames {exc}") from None

@@ -1,0 +1,91 @@
+"""The legacy export's shape, quirks included: what the old warehouse has always received.
+
+The nightly ETL exports one day of rows (created that day, not deleted, current state) with
+the quirks downstream reports were built around: keys formatted ``FB-00000042``, thumbs in
+upper case, comments trimmed, timestamps truncated to the second. Parity rules account for
+exactly these (see pipelines/parity/parity.yml).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+APP_ROW_SCHEMA = T.StructType(
+    [
+        T.StructField("id", T.LongType(), nullable=False),
+        T.StructField("tenant_id", T.StringType()),
+        T.StructField("user_id", T.StringType()),
+        T.StructField("session_id", T.StringType()),
+        T.StructField("agent_name", T.StringType()),
+        T.StructField("rating", T.LongType()),
+        T.StructField("thumbs", T.StringType()),
+        T.StructField("comment", T.StringType()),
+        T.StructField("created_at", T.TimestampType()),
+        T.StructField("updated_at", T.TimestampType()),
+        T.StructField("deleted_at", T.TimestampType()),
+        T.StructField("row_version", T.LongType()),
+    ]
+)
+
+EXPORT_SCHEMA = T.StructType(
+    [
+        T.StructField("feedback_id", T.StringType(), nullable=False),
+        T.StructField("tenant_id", T.StringType()),
+        T.StructField("user_id", T.StringType()),
+        T.StructField("session_id", T.StringType()),
+        T.StructField("agent_name", T.StringType()),
+        T.StructField("rating", T.IntegerType()),
+        T.StructField("thumbs", T.StringType()),
+        T.StructField("comment", T.StringType()),
+        T.StructField("created_at", T.TimestampType()),
+        T.StructField("updated_at", T.TimestampType()),
+        T.StructField("export_date", T.DateType(), nullable=False),
+        T.StructField("exported_at", T.TimestampType(), nullable=False),
+    ]
+)
+
+
+def legacy_key(numeric_id: F.Column) -> F.Column:
+    """The warehouse's key format for an app row id."""
+    return F.concat(F.lit("FB-"), F.lpad(numeric_id.cast("string"), 8, "0"))
+
+
+def feedback_export(rows: DataFrame, day: date, exported_at: datetime) -> DataFrame:
+    """App rows -> the export rows for ``day``: created that day, not soft-deleted."""
+    start = datetime(day.year, day.month, day.day)
+    kept = rows.where(
+        (F.col("created_at") >= F.lit(start))
+        & (F.col("created_at") < F.lit(start) + F.expr("INTERVAL 1 DAY"))
+        & F.col("deleted_at").isNull()
+    )
+    return kept.select(
+        legacy_key(F.col("id")).alias("feedback_id"),
+        "tenant_id",
+        "user_id",
+        "session_id",
+        "agent_name",
+        F.col("rating").cast("int").alias("rating"),
+        F.upper("thumbs").alias("thumbs"),
+        F.trim("comment").alias("comment"),
+        F.date_trunc("second", "created_at").alias("created_at"),
+        F.date_trunc("second", "updated_at").alias("updated_at"),
+        F.lit(day).alias("export_date"),
+        F.lit(exported_at).cast("timestamp").alias("exported_at"),
+    )
+
+
+MIRROR_WATERMARK_SCHEMA = T.StructType(
+    [
+        T.StructField("source", T.StringType(), nullable=False),
+        T.StructField("watermark_updated_at", T.TimestampType()),
+        T.StructField("watermark_id", T.LongType()),
+        T.StructField("rows_published", T.LongType()),
+        T.StructField("tombstones", T.LongType()),
+        T.StructField("replayed_from", T.TimestampType()),
+        T.StructField("run_at", T.TimestampType(), nullable=False),
+    ]
+)
