@@ -1,4 +1,13 @@
-"""Asset group names and key prefixes, in one place."""
+"""Asset groups, key prefixes and partitions, in one place."""
+
+import dagster as dg
 
 INGEST = "ingest"
+LEGACY = "legacy"
+PARITY = "parity"
+
 BRONZE = "bronze"
+SILVER = "silver"
+
+# One partition per calendar day (UTC) of agent activity.
+DAILY = dg.DailyPartitionsDefinition(start_date="2026-01-01", timezone="UTC")

@@ -1,7 +1,5 @@
 """The lakehouse resource: settings and the shared SparkSession for every asset."""
 
-from __future__ import annotations
-
 import dagster as dg
 from pyspark.sql import SparkSession
 
@@ -10,13 +8,32 @@ from pipelines.spark.session import get_spark
 
 
 class LakehouseResource(dg.ConfigurableResource):
-    """Where the lake is and how to reach Kafka, from AFL_* environment variables.
+    """Where the lake is and how to reach Kafka and the app DB: AFL_* environment variables.
 
-    A local folder or an object store is only a different AFL_LAKE_ROOT.
+    Any field set here overrides its variable (a local folder or an object store is only a
+    different lake_root).
     """
 
+    lake_root: str = ""
+    checkpoint_root: str = ""
+    topic_prefix: str = ""
+    legacy_db_url: str = ""
+    reports_dir: str = ""
+
     def settings(self) -> Settings:
-        return Settings.from_env()
+        base = Settings.from_env()
+        overrides = {
+            name: value
+            for name in (
+                "lake_root",
+                "checkpoint_root",
+                "topic_prefix",
+                "legacy_db_url",
+                "reports_dir",
+            )
+            if (value := getattr(self, name))
+        }
+        return base.with_overrides(**overrides) if overrides else base
 
     def spark(self) -> SparkSession:
         return get_spark(self.settings(), app_name="afl-dagster")

@@ -70,3 +70,19 @@ def settings(base_settings, tmp_path):
         checkpoint_root=str(tmp_path / "checkpoints"),
         topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
     )
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server (Debian's package, installed by setup) for this test session."""
+    import tempfile
+
+    from pipelines.local.postgres import LocalPostgres
+
+    base = Path(tempfile.mkdtemp(prefix="afl-pg-"))
+    base.chmod(0o755)  # the server runs as the postgres user when tests run as root
+    server = LocalPostgres(base / "data", free_port())
+    server.start()
+    yield server.url
+    server.stop()
+    shutil.rmtree(base, ignore_errors=True)

@@ -1,6 +1,4 @@
-"""Ingest assets: catch-up runs of the Kafka -> Delta stream."""
-
-from __future__ import annotations
+"""Ingest assets: catch-up runs of the Kafka -> bronze -> silver stream."""
 
 import dagster as dg
 from delta.tables import DeltaTable
@@ -11,17 +9,30 @@ from pipelines.ingest.stream import run_ingest
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
 
-@dg.asset(key_prefix=[constants.BRONZE], group_name=constants.INGEST)
+@dg.asset(
+    key=[constants.BRONZE, "agent_events"],
+    group_name=constants.INGEST,
+    deps=[dg.AssetKey([constants.LEGACY, "feedback_mirror"])],
+)
 def agent_events(lakehouse: LakehouseResource) -> dg.MaterializeResult:
-    """Every Kafka record from the agent topics, once (catch-up run of the stream)."""
+    """Every Kafka record once in bronze, and silver/quarantine caught up (catch-up run)."""
     settings, spark = lakehouse.settings(), lakehouse.spark()
     run_ingest(spark, settings, available_now=True)
-    path = BRONZE_AGENT_EVENTS.path(settings)
-    table = DeltaTable.forPath(spark, path)
+    table = DeltaTable.forPath(spark, BRONZE_AGENT_EVENTS.path(settings))
     return dg.MaterializeResult(
         metadata={
             "rows": dg.MetadataValue.int(table.toDF().count()),
             "delta_version": dg.MetadataValue.int(table.history(1).first()["version"]),
-            "path": dg.MetadataValue.path(path),
+            "path": dg.MetadataValue.path(BRONZE_AGENT_EVENTS.path(settings)),
         }
     )
+
+
+# silver.feedback is written by the stream, not by Dagster: one partition per event date.
+silver_feedback = dg.AssetSpec(
+    key=[constants.SILVER, "feedback"],
+    group_name=constants.INGEST,
+    partitions_def=constants.DAILY,
+    deps=[agent_events],
+    description="Feedback events, typed and deduplicated by the stream (one partition per day).",
+)
