@@ -14,7 +14,8 @@ setup: ## install everything the project needs (idempotent; caches in .afl/cache
 demo: setup ## set up and run the main story on the embedded defaults
 	$(AFL) demo
 
-test: setup ## set up, check style and run every test (unit, integration, e2e)
+test: ## set up (with PostgreSQL for the legacy-DB tests), check style, run every test
+	@AFL_SETUP_POSTGRES=1 bash scripts/setup.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
