@@ -5,6 +5,7 @@ import dagster as dg
 INGEST = "ingest"
 LEGACY = "legacy"
 PARITY = "parity"
+GOLD = "gold"
 
 BRONZE = "bronze"
 SILVER = "silver"

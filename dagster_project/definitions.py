@@ -2,19 +2,20 @@
 
 import dagster as dg
 
-from dagster_project.defs import ingest, legacy, parity
+from dagster_project.defs import gold, ingest, legacy, parity, quality
 from dagster_project.resources import LakehouseResource
 
 defs = dg.Definitions(
     assets=[
         ingest.agent_events,
-        ingest.silver_feedback,
+        *ingest.SILVER_SPECS,
         legacy.feedback_export,
         legacy.feedback_mirror,
         parity.feedback_parity,
+        *gold.GOLD_ASSETS,
     ],
-    asset_checks=[parity.parity_with_legacy],
-    jobs=[parity.nightly_parity_job],
-    schedules=[parity.nightly_parity_schedule],
+    asset_checks=[parity.parity_with_legacy, *quality.SILVER_CHECKS, *quality.GOLD_CHECKS],
+    jobs=[parity.nightly_parity_job, quality.gold_daily_job],
+    schedules=[parity.nightly_parity_schedule, quality.gold_daily_schedule],
     resources={"lakehouse": LakehouseResource()},
 )

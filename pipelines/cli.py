@@ -442,6 +442,48 @@ def parity(day: str) -> None:
     click.echo(f"report: {report.report_html}")
 
 
+@cli.command()
+@click.option("--table", required=True, help="A table by name, e.g. silver.feedback.")
+@click.option("--date", "day", required=True, help="The partition (day) to validate.")
+def quality(table: str, day: str) -> None:
+    """Run the table's Great Expectations suite on one day (exit 1 when it fails)."""
+    from pipelines.quality.runner import validate_table_day
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    report = validate_table_day(
+        get_spark(settings, app_name="afl-quality"), settings, table, _day(day)
+    )
+    for outcome in report.outcomes:
+        if not outcome.success:
+            click.echo(outcome.describe())
+    passed = len(report.outcomes) - len(report.failures) - len(report.warnings)
+    click.echo(
+        f"{table} {report.day}: {report.rows:,} rows, {passed} passed, "
+        f"{len(report.failures)} failed, {len(report.warnings)} warning(s); "
+        f"data docs: {report.docs_index}"
+    )
+    if not report.passed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--date", "day", required=True, help="The day to (re)build.")
+@click.option("--table", "tables", multiple=True, help="Gold table(s); default: all three.")
+def gold(day: str, tables: tuple[str, ...]) -> None:
+    """Build gold tables for one day from silver (replaces that day only)."""
+    from pipelines.gold.build import GOLD_BUILDS, build_gold_day
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    spark = get_spark(settings, app_name="afl-gold")
+    for name in tables or tuple(GOLD_BUILDS):
+        result = build_gold_day(spark, settings, name.removeprefix("gold."), _day(day))
+        click.echo(
+            f"{result.table} {result.day}: {result.rows:,} rows (Delta v{result.delta_version})"
+        )
+
+
 def _end_time(value: str | None) -> datetime:
     if not value:
         return datetime.now(UTC).replace(second=0, microsecond=0)

@@ -53,6 +53,7 @@ class Settings:
     hash_salt: str
     reports_dir: str
     parity_config: str
+    expectations_dir: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +76,7 @@ class Settings:
         AFL_HASH_SALT                 salt for hashing PII and user text in general tables
         AFL_REPORTS_DIR               where parity reports are written (local folder)
         AFL_PARITY_CONFIG             parity rules and thresholds (YAML; default: shipped)
+        AFL_EXPECTATIONS_DIR          Great Expectations suites (default: <checkout>/expectations)
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -95,6 +97,7 @@ class Settings:
             hash_salt=env.get("AFL_HASH_SALT") or "afl-local-salt",
             reports_dir=env.get("AFL_REPORTS_DIR") or str(state / "reports"),
             parity_config=env.get("AFL_PARITY_CONFIG") or "",
+            expectations_dir=env.get("AFL_EXPECTATIONS_DIR") or "",
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -28,11 +28,28 @@ def agent_events(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     )
 
 
-# silver.feedback is written by the stream, not by Dagster: one partition per event date.
-silver_feedback = dg.AssetSpec(
-    key=[constants.SILVER, "feedback"],
-    group_name=constants.INGEST,
-    partitions_def=constants.DAILY,
-    deps=[agent_events],
-    description="Feedback events, typed and deduplicated by the stream (one partition per day).",
+def _silver(table: str, what: str) -> dg.AssetSpec:
+    """A silver table the stream writes (not Dagster): one partition per event date."""
+    return dg.AssetSpec(
+        key=[constants.SILVER, table],
+        group_name=constants.INGEST,
+        partitions_def=constants.DAILY,
+        deps=[agent_events],
+        description=f"{what}, typed and deduplicated by the stream (one partition per day).",
+    )
+
+
+silver_feedback = _silver("feedback", "Ratings, thumbs, corrections and escalations")
+silver_interactions = _silver("interactions", "User messages, retrievals and model responses")
+silver_tool_calls = _silver("tool_calls", "Tool calls started, completed and failed")
+silver_outcomes = _silver("outcomes", "One outcome per agent action")
+silver_policy_decisions = _silver("policy_decisions", "Guardrail and policy decisions")
+silver_evaluations = _silver("evaluations", "Evaluator labels and scores")
+SILVER_SPECS = (
+    silver_feedback,
+    silver_interactions,
+    silver_tool_calls,
+    silver_outcomes,
+    silver_policy_decisions,
+    silver_evaluations,
 )

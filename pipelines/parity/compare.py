@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from pipelines.parity.config import ColumnRule, ParityConfig
-from pipelines.transforms.legacy import legacy_key
+from pipelines.transforms.legacy import current_versions, legacy_key
 
 STATUSES = ("match", "missing_in_stream", "missing_in_legacy", "value_mismatch", "late")
 _SPARK_TYPES = {
@@ -43,17 +43,8 @@ def stream_feedback_state(feedback: DataFrame, restricted: DataFrame) -> DataFra
     Raw user_id and comment come from the restricted companion (the general table only
     holds their hashes).
     """
-    mirrored = feedback.where(F.col("source") == "legacy_mirror").join(
-        restricted.select("event_id", "user_id", "comment"), "event_id", "left"
-    )
-    newest = Window.partitionBy("legacy_feedback_id").orderBy(
-        F.col("legacy_row_version").desc(), F.col("kafka_offset").desc()
-    )
-    current = (
-        mirrored.withColumn("_n", F.row_number().over(newest))
-        .where((F.col("_n") == 1) & ~F.coalesce(F.col("deleted"), F.lit(False)))
-        .drop("_n")
-    )
+    mirrored = current_versions(feedback.where(F.col("source") == "legacy_mirror"))
+    current = mirrored.join(restricted.select("event_id", "user_id", "comment"), "event_id", "left")
     return current.select(
         legacy_key(F.col("legacy_feedback_id").cast("long")).alias("feedback_id"),
         "tenant_id",

@@ -16,6 +16,7 @@ from pyspark.sql import types as T
 
 from pipelines.contracts.registry import ContractSet, contract_set
 from pipelines.contracts.topics import topic_for_event_type
+from pipelines.errors import AflError
 from pipelines.governance.classification import (
     RETENTION_DAYS,
     USER_TEXT,
@@ -23,6 +24,7 @@ from pipelines.governance.classification import (
 )
 from pipelines.parity.cutover import CUTOVER_SCHEMA
 from pipelines.parity.schemas import PARITY_RESULTS_SCHEMA
+from pipelines.quality.schemas import QUALITY_RESULTS_SCHEMA
 from pipelines.settings import Settings
 from pipelines.transforms.bronze import BRONZE_SCHEMA
 from pipelines.transforms.legacy import EXPORT_SCHEMA, MIRROR_WATERMARK_SCHEMA
@@ -177,6 +179,43 @@ CUTOVER_STATE = TableSpec(
 PARITY_TABLES = (PARITY_RESULTS, CUTOVER_STATE)
 
 
+def gold_spec(name: str, comment: str) -> TableSpec:
+    return TableSpec(
+        "gold",
+        name,
+        None,
+        partition_by=("event_date",),
+        properties={
+            "afl.layer": "gold",
+            "afl.classification": "internal",
+            "afl.retention_days": str(RETENTION_DAYS["internal"]),
+            "afl.contains_user_text": "false",
+        },
+        comment=comment,
+    )
+
+
+GOLD_FEEDBACK_DAILY = gold_spec(
+    "feedback_daily", "Per day, tenant, agent, agent and prompt version, source: user feedback."
+)
+GOLD_TOOL_RELIABILITY_DAILY = gold_spec(
+    "tool_reliability_daily", "Per day, tenant and tool: calls, failure rate, latency, timeouts."
+)
+GOLD_AGENT_SCORECARD_DAILY = gold_spec(
+    "agent_scorecard_daily", "Per day, tenant, agent and version: outcomes, cost, policy, feedback."
+)
+GOLD_TABLES = (GOLD_FEEDBACK_DAILY, GOLD_TOOL_RELIABILITY_DAILY, GOLD_AGENT_SCORECARD_DAILY)
+
+QUALITY_RESULTS = TableSpec(
+    "ops",
+    "quality_results",
+    QUALITY_RESULTS_SCHEMA,
+    partition_by=("partition_date",),
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="One row per validated expectation: table, day, success, observed and sample values.",
+)
+
+
 def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
     cs = contracts or contract_set()
     specs = [BRONZE_AGENT_EVENTS, QUARANTINE, STREAM_PROGRESS]
@@ -185,7 +224,23 @@ def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
         restricted = silver_restricted_spec(event_type, cs)
         if restricted is not None:
             specs.append(restricted)
-    return [*specs, LEGACY_FEEDBACK_EXPORT, MIRROR_WATERMARK, *PARITY_TABLES]
+    return [
+        *specs,
+        LEGACY_FEEDBACK_EXPORT,
+        MIRROR_WATERMARK,
+        *PARITY_TABLES,
+        *GOLD_TABLES,
+        QUALITY_RESULTS,
+    ]
+
+
+def spec_for(qualified_name: str) -> TableSpec:
+    """The registry's table of that name (``silver.feedback``), or a clear error."""
+    for spec in all_specs():
+        if spec.qualified_name == qualified_name:
+            return spec
+    known = ", ".join(s.qualified_name for s in all_specs())
+    raise AflError(f"unknown table {qualified_name!r}; known: {known}")
 
 
 def ensure_table(

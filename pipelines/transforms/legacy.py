@@ -89,3 +89,20 @@ MIRROR_WATERMARK_SCHEMA = T.StructType(
         T.StructField("run_at", T.TimestampType(), nullable=False),
     ]
 )
+
+
+def current_versions(feedback: DataFrame) -> DataFrame:
+    """Feedback as it stands now: mirrored app rows reduced to their latest row version with
+    deletions removed; events from other sources pass through unchanged."""
+    from pyspark.sql import Window
+
+    newest = Window.partitionBy("legacy_feedback_id").orderBy(
+        F.col("legacy_row_version").desc(), F.col("kafka_offset").desc()
+    )
+    mirrored = feedback.where(F.col("source") == "legacy_mirror")
+    current = (
+        mirrored.withColumn("_n", F.row_number().over(newest))
+        .where((F.col("_n") == 1) & ~F.coalesce(F.col("deleted"), F.lit(False)))
+        .drop("_n")
+    )
+    return feedback.where(F.col("source") != "legacy_mirror").unionByName(current)

@@ -1,0 +1,68 @@
+"""Great Expectations suites as partitioned asset checks. Silver checks block gold."""
+
+from datetime import date
+
+import dagster as dg
+
+from dagster_project import constants
+from dagster_project.defs.gold import GOLD_ASSETS
+from dagster_project.defs.ingest import SILVER_SPECS
+from dagster_project.resources import LakehouseResource
+from pipelines.quality.runner import validate_table_day
+
+# Gold reads these: a failing day of any of them must not produce gold for that day.
+BLOCKING = {"feedback", "tool_calls", "outcomes", "policy_decisions"}
+
+
+def expectations_check(asset_key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
+    table = ".".join(asset_key.path)
+
+    @dg.asset_check(
+        asset=asset_key,
+        name="expectations",
+        partitions_def=constants.DAILY,
+        blocking=blocking,
+        description=f"The {table} suite in expectations/ on the day's partition.",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, lakehouse: LakehouseResource):
+        report = validate_table_day(
+            lakehouse.spark(),
+            lakehouse.settings(),
+            table,
+            date.fromisoformat(context.partition_key),
+        )
+        return dg.AssetCheckResult(
+            passed=report.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "rows": dg.MetadataValue.int(report.rows),
+                "expectations": dg.MetadataValue.int(len(report.outcomes)),
+                "failed": dg.MetadataValue.md(
+                    "\n".join(f"- {o.describe()}" for o in report.failures) or "none"
+                ),
+                "warnings": dg.MetadataValue.md(
+                    "\n".join(f"- {o.describe()}" for o in report.warnings) or "none"
+                ),
+                "data_docs": dg.MetadataValue.path(report.docs_index),
+            },
+        )
+
+    return _check
+
+
+SILVER_CHECKS = tuple(
+    expectations_check(spec.key, blocking=spec.key.path[-1] in BLOCKING) for spec in SILVER_SPECS
+)
+GOLD_CHECKS = tuple(expectations_check(asset.key, blocking=False) for asset in GOLD_ASSETS)
+
+gold_daily_job = dg.define_asset_job(
+    "gold_daily_job",
+    selection=dg.AssetSelection.assets(*GOLD_ASSETS)
+    | dg.AssetSelection.checks(*SILVER_CHECKS, *GOLD_CHECKS),
+    partitions_def=constants.DAILY,
+    description="Every day, for yesterday: silver quality gates, then gold and its checks.",
+)
+
+gold_daily_schedule = dg.build_schedule_from_partitioned_job(
+    gold_daily_job, hour_of_day=3, minute_of_hour=0
+)
