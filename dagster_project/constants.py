@@ -6,6 +6,7 @@ INGEST = "ingest"
 LEGACY = "legacy"
 PARITY = "parity"
 GOLD = "gold"
+EVALUATORS = "evaluators"
 
 BRONZE = "bronze"
 SILVER = "silver"

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import gold, ingest, legacy, parity, quality
+from dagster_project.defs import evaluators, gold, ingest, legacy, parity, quality
 from dagster_project.resources import LakehouseResource
 
 defs = dg.Definitions(
@@ -13,6 +13,8 @@ defs = dg.Definitions(
         legacy.feedback_mirror,
         parity.feedback_parity,
         *gold.GOLD_ASSETS,
+        evaluators.evaluator_scores,
+        evaluators.evaluator_comparisons,
     ],
     asset_checks=[parity.parity_with_legacy, *quality.SILVER_CHECKS, *quality.GOLD_CHECKS],
     jobs=[parity.nightly_parity_job, quality.gold_daily_job],

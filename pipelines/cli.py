@@ -484,6 +484,114 @@ def gold(day: str, tables: tuple[str, ...]) -> None:
         )
 
 
+@cli.command()
+@click.option("--evaluator", "key", required=True, help="NAME@VERSION (a bare name: newest).")
+@click.option("--from", "start", required=True, help="First day, YYYY-MM-DD.")
+@click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD (inclusive).")
+@click.option("--as-of", help="Read silver as of a Delta version (an integer) or a timestamp.")
+@click.option("--dry-run", is_flag=True, help="Count units (and judge tokens); write nothing.")
+@click.option("--sample", type=float, help="Judge only this fraction of units (0..1).")
+@click.option("--cap", type=int, help="Judge at most this many units per day.")
+@click.option("--rate", type=float, help="Judge calls per second at most.")
+@click.option("--publish", is_flag=True, help="Also publish the scores to agent.evaluations.v1.")
+def evaluate(
+    key: str,
+    start: str,
+    end: str,
+    as_of: str | None,
+    dry_run: bool,
+    sample: float | None,
+    cap: int | None,
+    rate: float | None,
+    publish: bool,
+) -> None:
+    """Backfill an evaluator version over a date range into gold.evaluator_scores."""
+    from pipelines.evaluators.backfill import backfill
+    from pipelines.evaluators.base import get_evaluator
+    from pipelines.evaluators.publish import publish_scores
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    spark = get_spark(settings, app_name="afl-evaluate")
+    result = backfill(
+        spark,
+        settings,
+        key,
+        _day(start),
+        _day(end),
+        as_of=as_of,
+        dry_run=dry_run,
+        sample_fraction=sample,
+        cap_per_day=cap,
+        rate_per_second=rate,
+        progress=click.echo,
+    )
+    verb = "would score" if dry_run else "scored"
+    tokens = sum(d.estimated_tokens for d in result.days)
+    click.echo(
+        f"{result.evaluator} (code {result.code_hash}) {verb} {result.units:,} units over "
+        f"{len(result.days)} day(s); {result.written:,} written; {result.judge_calls:,} judge "
+        f"calls" + (f"; ~{tokens:,} tokens" if tokens else "")
+    )
+    if publish and not dry_run:
+        sent = publish_scores(
+            spark,
+            settings,
+            get_evaluator(result.evaluator),
+            result.code_hash,
+            _day(start),
+            _day(end),
+        )
+        click.echo(f"published {sent:,} evaluation events")
+
+
+@cli.group()
+def evaluators() -> None:
+    """The evaluator registry."""
+
+
+@evaluators.command("list")
+def evaluators_list() -> None:
+    """Every registered evaluator version with what it reads and judges."""
+    from pipelines.evaluators.base import registered
+
+    for e in registered():
+        kind = "model-based" if e.model_based else "deterministic"
+        doc = (type(e).__doc__ or "").strip().splitlines()[0]
+        click.echo(f"{e.key:32} {e.unit_type:7} {kind:13} reads {', '.join(e.reads):28} {doc}")
+
+
+@evaluators.command("compare")
+@click.option("--evaluator", "name", required=True)
+@click.option("--from-version", type=int, required=True)
+@click.option("--to-version", type=int, required=True)
+@click.option("--date", "day", required=True)
+def evaluators_compare(name: str, from_version: int, to_version: int, day: str) -> None:
+    """How many units changed label between two versions on a day, with examples."""
+    from pipelines.evaluators.compare import compare_versions
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    c = compare_versions(
+        get_spark(settings, app_name="afl-compare"),
+        settings,
+        name,
+        from_version,
+        to_version,
+        _day(day),
+    )
+    click.echo(
+        f"{name} v{from_version} -> v{to_version} on {c.day}: {c.changed:,} of "
+        f"{c.units_compared:,} units changed label"
+    )
+    for transition, n in sorted(c.transitions.items()):
+        click.echo(f"  {transition:32} {n:>6,}")
+    for example in c.examples[:5]:
+        click.echo(
+            f"  e.g. {example['unit_id']}: {example['a_explanation']} | {example['b_explanation']}"
+        )
+
+
 def _end_time(value: str | None) -> datetime:
     if not value:
         return datetime.now(UTC).replace(second=0, microsecond=0)

@@ -54,6 +54,9 @@ class Settings:
     reports_dir: str
     parity_config: str
     expectations_dir: str
+    judge_url: str
+    judge_model: str
+    judge_api_key: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +80,8 @@ class Settings:
         AFL_REPORTS_DIR               where parity reports are written (local folder)
         AFL_PARITY_CONFIG             parity rules and thresholds (YAML; default: shipped)
         AFL_EXPECTATIONS_DIR          Great Expectations suites (default: <checkout>/expectations)
+        AFL_JUDGE_URL                 OpenAI-compatible endpoint for model-based evaluators
+        AFL_JUDGE_MODEL               the judge's model name; AFL_JUDGE_API_KEY its bearer token
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -98,6 +103,9 @@ class Settings:
             reports_dir=env.get("AFL_REPORTS_DIR") or str(state / "reports"),
             parity_config=env.get("AFL_PARITY_CONFIG") or "",
             expectations_dir=env.get("AFL_EXPECTATIONS_DIR") or "",
+            judge_url=env.get("AFL_JUDGE_URL") or "",
+            judge_model=env.get("AFL_JUDGE_MODEL") or "judge-small",
+            judge_api_key=env.get("AFL_JUDGE_API_KEY") or "",
         )
 
     def with_overrides(self, **changes: object) -> Settings:

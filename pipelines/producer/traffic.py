@@ -501,6 +501,13 @@ class TrafficGenerator:
                 rng.uniform(1, 20),
             )
         else:
+            if rng.random() < 0.4:  # rated it fairly well, yet corrected a detail
+                rating = rng.choice((3, 4, 5))
+                add(
+                    "feedback",
+                    base | {"feedback_kind": "rating", "rating": rating},
+                    rng.uniform(2, 30),
+                )
             add(
                 "feedback",
                 base

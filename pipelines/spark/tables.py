@@ -17,6 +17,7 @@ from pyspark.sql import types as T
 from pipelines.contracts.registry import ContractSet, contract_set
 from pipelines.contracts.topics import topic_for_event_type
 from pipelines.errors import AflError
+from pipelines.evaluators.schemas import SCORES_SCHEMA
 from pipelines.governance.classification import (
     RETENTION_DAYS,
     USER_TEXT,
@@ -206,6 +207,28 @@ GOLD_AGENT_SCORECARD_DAILY = gold_spec(
 )
 GOLD_TABLES = (GOLD_FEEDBACK_DAILY, GOLD_TOOL_RELIABILITY_DAILY, GOLD_AGENT_SCORECARD_DAILY)
 
+EVALUATOR_SCORES = TableSpec(
+    "gold",
+    "evaluator_scores",
+    SCORES_SCHEMA,
+    partition_by=("event_date",),
+    properties={
+        "afl.layer": "gold",
+        "afl.classification": "internal",
+        "afl.retention_days": str(RETENTION_DAYS["internal"]),
+    },
+    comment="One row per (unit, evaluator, version): score, label, explanation and lineage.",
+)
+
+EVALUATOR_COMPARISONS = TableSpec(
+    "gold",
+    "evaluator_comparisons",
+    None,
+    partition_by=("event_date",),
+    properties={"afl.layer": "gold", "afl.classification": "internal"},
+    comment="Per day and pair of evaluator versions: units compared, labels changed, examples.",
+)
+
 QUALITY_RESULTS = TableSpec(
     "ops",
     "quality_results",
@@ -230,6 +253,8 @@ def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
         MIRROR_WATERMARK,
         *PARITY_TABLES,
         *GOLD_TABLES,
+        EVALUATOR_SCORES,
+        EVALUATOR_COMPARISONS,
         QUALITY_RESULTS,
     ]
 
