@@ -11,8 +11,8 @@ help: ## list the targets
 setup: ## install everything the project needs (idempotent; caches in .afl/cache)
 	@bash scripts/setup.sh
 
-demo: setup ## set up and run the main story on the embedded defaults
-	$(AFL) demo
+demo: setup ## set up and run the whole story on the embedded defaults (fresh local state)
+	$(AFL) demo --fresh
 
 test: ## set up (with PostgreSQL for the legacy-DB tests), check style, run every test
 	@AFL_SETUP_POSTGRES=1 bash scripts/setup.sh

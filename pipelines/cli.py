@@ -648,11 +648,12 @@ def _cell(value: object) -> str:
 
 @cli.command()
 @click.option("--events", default=20_000, show_default=True, help="Agent events to produce.")
-def demo(events: int) -> None:
-    """Run the story end to end on the local defaults."""
+@click.option("--fresh", is_flag=True, help="Clear local state first (caches are kept).")
+def demo(events: int, fresh: bool) -> None:
+    """Run the whole story end to end on the local defaults."""
     from pipelines.demo import run_demo
 
-    run_demo(Settings.from_env(), events=events, progress=_echo)
+    run_demo(Settings.from_env(), events=events, progress=_echo, fresh=fresh)
 
 
 def main(argv: list[str] | None = None) -> int:

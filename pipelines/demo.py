@@ -1,59 +1,183 @@
-"""`make demo`: the story on local defaults, with progress as it goes."""
+"""`make demo`: the whole story on the local defaults, with progress as it goes.
+
+Agents emit three days of traffic (with bad records and a v2 schema change); the legacy app
+database holds the same feedback; the stream lands everything in Delta; the nightly ETL,
+the mirror and parity compare the two paths day by day; evaluators and gold run over the
+days; quality gates check them; and the end says where to look.
+"""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+from pipelines.evaluators.backfill import backfill
+from pipelines.evaluators.compare import compare_versions
+from pipelines.gold.build import GOLD_BUILDS, build_gold_day
 from pipelines.ingest.stream import run_ingest
 from pipelines.kafka_admin import create_topics
+from pipelines.legacy.app_db import engine_for
+from pipelines.legacy.etl import run_nightly_etl
+from pipelines.legacy.mirror import run_mirror
+from pipelines.legacy.seed import seed_app_db
 from pipelines.local.broker import LocalBroker
+from pipelines.parity.run import run_parity
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
-from pipelines.settings import Settings
+from pipelines.quality.runner import validate_table_day
+from pipelines.settings import Settings, checkout_root
 from pipelines.spark.session import get_spark
 from pipelines.spark.tables import SILVER_TABLE_FOR, register_existing
 
 Progress = Callable[[str], None]
+DAYS = 3
+SEED = 8
+STATE = ("lake", "checkpoints", "kafka", "reports", "gx", "legacy_app.db")
+QUALITY_TABLES = (
+    "silver.feedback",
+    "silver.outcomes",
+    "silver.tool_calls",
+    "silver.policy_decisions",
+    "gold.feedback_daily",
+    "gold.tool_reliability_daily",
+    "gold.agent_scorecard_daily",
+)
 
 
-def run_demo(settings: Settings, events: int, progress: Progress) -> None:
+def reset_state(settings: Settings, progress: Progress) -> None:
+    """Start from nothing (downloads in the cache are kept)."""
+    LocalBroker(settings).down()
+    for name in STATE:
+        path = Path(settings.home) / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    progress(f"  cleared local state in {settings.home} (caches kept)")
+
+
+def run_demo(settings: Settings, events: int, progress: Progress, fresh: bool = False) -> None:
     started = time.monotonic()
-    step = _stepper(progress, total=5)
-    step("starting the local Kafka broker")
+    total = 10
+    step = _stepper(progress, total)
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    days = [(end - timedelta(days=n)).date() for n in range(DAYS, 0, -1)]
+    v1_events = int(events * 0.8)
+
+    step("local Kafka broker and topics")
+    if fresh:
+        reset_state(settings, progress)
     LocalBroker(settings).up(progress=progress)
-    step("creating topics from the registry")
-    for result in create_topics(settings):
-        progress(f"  {result.status:8} {result.name}")
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    step(f"producing {events:,} events of 3 days' agent traffic (2% bad records)")
+    create_topics(settings)
+
+    step(f"agents emit {events:,} events over {days[0]} .. {days[-1]} (2% bad, then a v2 change)")
     with AgentEventProducer(settings) as producer:
-        for version, share in ((1, 0.8), (2, 0.2)):  # a v2 schema change arrives later
+        for version, count in ((1, v1_events), (2, events - v1_events)):
             generator = TrafficGenerator(
-                seed=7 + version,
-                events=int(events * share),
-                end_time=now,
-                days_back=3,
+                seed=SEED + version - 1,
+                events=count,
+                end_time=end,
+                days_back=DAYS,
                 schema_version=version,
                 bad_fraction=0.02,
             )
             send_traffic(producer, generator, progress=progress)
-    step("streaming the topics into bronze, silver and quarantine (catch-up)")
+
+    step("the legacy app database gets the same users' feedback (edits, soft deletes)")
+    seeded = seed_app_db(
+        engine_for(settings.legacy_db_url),
+        seed=SEED,
+        events=v1_events,
+        end_time=end,
+        days_back=DAYS,
+        reset=True,
+    )
+    progress(f"  {seeded.rows:,} rows, {seeded.edited} edited, {seeded.deleted} soft-deleted")
+
     spark = get_spark(settings, app_name="afl-demo")
-    run_ingest(spark, settings, available_now=True, progress=progress)
+    step("nightly batch ETL for each day, then the mirror into the feedback topic")
+    for day in days:
+        result = run_nightly_etl(spark, settings, day)
+        progress(f"  legacy.feedback_export {day}: {result.rows:,} rows")
+    mirrored = run_mirror(spark, settings)
+    progress(f"  mirrored {mirrored.published:,} row versions ({mirrored.tombstones} tombstones)")
+
+    step("the stream catches up: bronze, silver, quarantine (exactly once)")
+    run_ingest(spark, settings, available_now=True, progress=lambda m: progress(f"  {m}"))
+
+    step("parity: legacy export vs stream, day by day")
+    for day in days:
+        report = run_parity(spark, settings, day)
+        progress(f"  {day}: {report.explanation}")
+    cutover = report.cutover[-1]
+    progress(f"  cutover: {cutover.state} ({cutover.reason})")
+
+    step("evaluators: helpfulness v1 and v2 over the days, and how they differ")
+    for key in (
+        "helpfulness@1",
+        "helpfulness@2",
+        "unescalated_tool_failure@1",
+        "latency_sla_breach@1",
+    ):
+        result = backfill(spark, settings, key, days[0], days[-1])
+        progress(f"  {key}: {result.units:,} units scored")
+    comparison = compare_versions(spark, settings, "helpfulness", 1, 2, days[-1])
+    progress(
+        f"  helpfulness v1 -> v2 on {days[-1]}: {comparison.changed} of "
+        f"{comparison.units_compared} units changed label"
+    )
+
+    step("gold: daily aggregates")
+    for day in days:
+        for name in GOLD_BUILDS:
+            build_gold_day(spark, settings, name, day)
+    progress(f"  {len(GOLD_BUILDS)} gold tables built for {len(days)} days")
+
+    step(f"quality gates (Great Expectations) for {days[-1]}")
+    docs = ""
+    for table in QUALITY_TABLES:
+        q = validate_table_day(spark, settings, table, days[-1])
+        docs = q.docs_index
+        status = "passed" if q.passed else f"FAILED {len(q.failures)}"
+        warned = f", {len(q.warnings)} warning(s)" if q.warnings else ""
+        progress(f"  {table:30} {q.rows:>7,} rows  {status}{warned}")
+
     step("what landed")
     register_existing(spark, settings)
     for table in SILVER_TABLE_FOR.values():
-        if spark.catalog.tableExists(f"silver.{table}"):
-            progress(f"  silver.{table:18} {spark.table(f'silver.{table}').count():>8,} rows")
+        progress(f"  silver.{table:18} {spark.table(f'silver.{table}').count():>8,} rows")
     for row in spark.sql(
         "SELECT reason_kind, count(*) n FROM silver.quarantine GROUP BY 1 ORDER BY 2 DESC"
     ).collect():
         progress(f"  quarantine {row['reason_kind']:20} {row['n']:>6,}")
-    progress(f"done in {time.monotonic() - started:.0f}s; lake in {settings.lake_root}")
-    progress('try: .venv/bin/afl sql "SELECT status, count(*) FROM silver.outcomes GROUP BY 1"')
-    progress("     .venv/bin/afl verify offsets   ·   .venv/bin/afl infra down")
+
+    _pointers(settings, progress, days, docs, time.monotonic() - started)
+
+
+def _pointers(
+    settings: Settings, say: Progress, days: list[date], docs: str, seconds: float
+) -> None:
+    root = checkout_root() or Path.cwd()
+    reports = Path(settings.reports_dir) / "parity"
+    say("")
+    say(f"Done in {seconds / 60:.1f} minutes. Where to look:")
+    say(f"  parity reports      {reports / f'{days[-1]}.html'} (one per day, + .md)")
+    say(f"  data docs           {docs}")
+    say(f"  Dagster UI          cd {root} && .venv/bin/dagster dev -m dagster_project.definitions")
+    say(f"  notebooks           {root / 'notebooks'} (e.g. .venv/bin/jupyter nbconvert --execute)")
+    say(
+        '  SQL                 .venv/bin/afl sql "SELECT agent_name, prompt_version, '
+        'sum(thumbs_down) FROM gold.feedback_daily GROUP BY 1, 2"'
+    )
+    pad = " " * 22
+    say(
+        f'{pad}.venv/bin/afl sql "SELECT type, count(*) FROM observability.observations GROUP BY 1"'
+    )
+    say(f'{pad}.venv/bin/afl sql "SELECT as_of_date, state, recommendation FROM ops.cutover_state"')
+    say("  stop the broker     .venv/bin/afl infra down")
 
 
 def _stepper(progress: Progress, total: int) -> Callable[[str], None]:

@@ -313,14 +313,16 @@ def _register(spark: SparkSession, qualified_name: str, location: str) -> None:
 
 
 def register_existing(spark: SparkSession, settings: Settings) -> list[str]:
-    """Register every registry table that exists in this lake; the names registered."""
+    """Register every registry table that exists in this lake, and the views over them."""
+    from pipelines.spark.views import register_views
+
     names = []
     for spec in all_specs():
         path = spec.path(settings)
         if DeltaTable.isDeltaTable(spark, path):
             register_table(spark, spec.qualified_name, path)
             names.append(spec.qualified_name)
-    return names
+    return names + register_views(spark)
 
 
 def _same_location(a: str, b: str) -> bool:
