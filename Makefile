@@ -14,8 +14,8 @@ setup: ## install everything the project needs (idempotent; caches in .afl/cache
 demo: setup ## set up and run the whole story on the embedded defaults (fresh local state)
 	$(AFL) demo --fresh
 
-test: ## set up (with PostgreSQL for the legacy-DB tests), check style, run every test
-	@AFL_SETUP_POSTGRES=1 bash scripts/setup.sh
+test: ## set up (with PostgreSQL and Chromium for the tests), check style, run every test
+	@AFL_SETUP_POSTGRES=1 AFL_SETUP_BROWSER=1 bash scripts/setup.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest

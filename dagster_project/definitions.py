@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import evaluators, gold, ingest, legacy, parity, quality
+from dagster_project.defs import evaluators, freshness, gold, ingest, legacy, parity, quality
 from dagster_project.resources import LakehouseResource
 
 defs = dg.Definitions(
@@ -16,8 +16,18 @@ defs = dg.Definitions(
         evaluators.evaluator_scores,
         evaluators.evaluator_comparisons,
     ],
-    asset_checks=[parity.parity_with_legacy, *quality.SILVER_CHECKS, *quality.GOLD_CHECKS],
-    jobs=[parity.nightly_parity_job, quality.gold_daily_job],
-    schedules=[parity.nightly_parity_schedule, quality.gold_daily_schedule],
+    asset_checks=[
+        parity.parity_with_legacy,
+        *quality.SILVER_CHECKS,
+        *quality.GOLD_CHECKS,
+        *freshness.FRESHNESS_CHECKS,
+    ],
+    jobs=[parity.nightly_parity_job, quality.gold_daily_job, freshness.freshness_job],
+    schedules=[
+        parity.nightly_parity_schedule,
+        quality.gold_daily_schedule,
+        freshness.freshness_schedule,
+    ],
+    sensors=[freshness.streaming_tables_observer],
     resources={"lakehouse": LakehouseResource()},
 )

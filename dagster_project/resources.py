@@ -19,6 +19,7 @@ class LakehouseResource(dg.ConfigurableResource):
     topic_prefix: str = ""
     legacy_db_url: str = ""
     reports_dir: str = ""
+    freshness_max_minutes: int = 0
 
     def settings(self) -> Settings:
         base = Settings.from_env()
@@ -30,6 +31,7 @@ class LakehouseResource(dg.ConfigurableResource):
                 "topic_prefix",
                 "legacy_db_url",
                 "reports_dir",
+                "freshness_max_minutes",
             )
             if (value := getattr(self, name))
         }

@@ -24,7 +24,8 @@ def sql(query: str, limit: int = MAX_ROWS) -> pd.DataFrame:
     """Run Spark SQL on the lake; at most ``limit`` rows, as pandas."""
     global _registered
     settings = Settings.from_env()
-    spark = get_spark(settings, app_name="afl-notebook")
+    log = settings.state_path("logs", "notebook-spark.log")  # keep JVM chatter out of cells
+    spark = get_spark(settings, app_name="afl-notebook", jvm_log=log)
     if not _registered:
         register_existing(spark, settings)
         _registered = True

@@ -57,6 +57,7 @@ class Settings:
     judge_url: str
     judge_model: str
     judge_api_key: str
+    freshness_max_minutes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +83,7 @@ class Settings:
         AFL_EXPECTATIONS_DIR          Great Expectations suites (default: <checkout>/expectations)
         AFL_JUDGE_URL                 OpenAI-compatible endpoint for model-based evaluators
         AFL_JUDGE_MODEL               the judge's model name; AFL_JUDGE_API_KEY its bearer token
+        AFL_FRESHNESS_MAX_MINUTES     silver older than this fails its freshness check
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -106,6 +108,7 @@ class Settings:
             judge_url=env.get("AFL_JUDGE_URL") or "",
             judge_model=env.get("AFL_JUDGE_MODEL") or "judge-small",
             judge_api_key=env.get("AFL_JUDGE_API_KEY") or "",
+            freshness_max_minutes=_int(env, "AFL_FRESHNESS_MAX_MINUTES", 120),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -34,6 +34,9 @@ fi
 if [ "${AFL_SETUP_POSTGRES:-0}" = 1 ] && ! [ -x "$(ls -d /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | tail -n1)" ]; then
   missing+=(postgresql)
 fi
+if [ "${AFL_SETUP_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 PYTHON=${PYTHON:-$(command -v python3.11)}
 

@@ -53,8 +53,16 @@ def get_spark(
     settings: Settings | None = None,
     app_name: str = APP_NAME,
     extra_conf: Mapping[str, str] | None = None,
+    jvm_log: Path | None = None,
 ) -> SparkSession:
-    """The shared session: Delta extensions and catalog, Kafka source, UTC, few partitions."""
+    """The shared session: Delta extensions and catalog, Kafka source, UTC, few partitions.
+
+    One session per process: once it runs, every caller gets it as it is. ``jvm_log``
+    sends a local JVM's console output to a file instead of stderr (notebooks).
+    """
+    running = SparkSession._instantiatedSession
+    if running is not None and running.sparkContext._jsc is not None:
+        return running
     settings = settings or Settings.from_env()
     builder = SparkSession.builder.appName(app_name)
     if not launched_by_spark_submit():
@@ -95,28 +103,41 @@ def get_spark(
     if launched_by_spark_submit() or SparkContext._active_spark_context is not None:
         spark = builder.getOrCreate()
     else:
-        with _jvm_stdout_to_stderr():
+        with _jvm_console(jvm_log):
             spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     return spark
 
 
 @contextmanager
-def _jvm_stdout_to_stderr() -> Iterator[None]:
-    """Start the local JVM with its stdout on our stderr.
+def _jvm_console(log_file: Path | None) -> Iterator[None]:
+    """Start the local JVM with its stdout on our stderr, or both into ``log_file``.
 
     Ivy and Spark print progress to the JVM's stdout; a command's results (``afl sql``)
     must own stdout so they can be piped.
     """
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    target = None
     try:
-        os.dup2(2, 1)
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            target = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            os.dup2(target, 1)
+            os.dup2(target, 2)
+        else:
+            os.dup2(2, 1)
         yield
     finally:
         sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+        sys.stderr.flush()
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        os.close(saved_out)
+        os.close(saved_err)
+        if target is not None:
+            os.close(target)
 
 
 def resolve_packages(settings: Settings) -> str:
