@@ -167,7 +167,11 @@ def _pointers(
     say(f"  parity reports      {reports / f'{days[-1]}.html'} (one per day, + .md)")
     say(f"  data docs           {docs}")
     say(f"  Dagster UI          cd {root} && .venv/bin/dagster dev -m dagster_project.definitions")
-    say(f"  notebooks           {root / 'notebooks'} (e.g. .venv/bin/jupyter nbconvert --execute)")
+    say(f"  notebooks           {root / 'notebooks'}")
+    say(
+        "                      run one: .venv/bin/papermill "
+        "notebooks/02_replay_a_session.ipynb .afl/reports/replay.ipynb"
+    )
     say(
         '  SQL                 .venv/bin/afl sql "SELECT agent_name, prompt_version, '
         'sum(thumbs_down) FROM gold.feedback_daily GROUP BY 1, 2"'
