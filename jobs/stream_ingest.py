@@ -10,12 +10,15 @@ On a cluster (lake root and checkpoints on an object store):
 from __future__ import annotations
 
 import argparse
+import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from pipelines.ingest.stream import (
     DEFAULT_MAX_OFFSETS_PER_TRIGGER,
     EVOLUTION_MODES,
     run_ingest,
+    stop_on_signals,
 )
 from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
@@ -29,16 +32,21 @@ def main(
     progress: Callable[[str], None] | None = print,
 ) -> None:
     settings = Settings.from_env()
-    spark = get_spark(settings, app_name="afl-stream-ingest")
-    run_ingest(
-        spark,
-        settings,
-        available_now=available_now,
-        trigger_interval=trigger_interval,
-        schema_evolution=schema_evolution,
-        max_offsets_per_trigger=max_offsets_per_trigger,
-        progress=progress,
-    )
+    # Continuous mode stops cleanly on SIGTERM/Ctrl-C from the first moment; catch-up keeps
+    # the default (a stopped catch-up leaves nothing half-done: the next run resumes).
+    stopping = nullcontext(None) if available_now else stop_on_signals(threading.Event())
+    with stopping as stop:
+        spark = get_spark(settings, app_name="afl-stream-ingest")
+        run_ingest(
+            spark,
+            settings,
+            available_now=available_now,
+            trigger_interval=trigger_interval,
+            schema_evolution=schema_evolution,
+            max_offsets_per_trigger=max_offsets_per_trigger,
+            progress=progress,
+            stop_event=stop,
+        )
 
 
 if __name__ == "__main__":

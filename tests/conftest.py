@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.kafka_helpers import private_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_HOME = ROOT / ".afl" / "test"
@@ -65,11 +66,7 @@ def kafka_broker(base_settings) -> Iterator[object]:
 @pytest.fixture
 def settings(base_settings, tmp_path):
     """Per-test lake, checkpoints and topic namespace, on the session's broker."""
-    return base_settings.with_overrides(
-        lake_root=str(tmp_path / "lake"),
-        checkpoint_root=str(tmp_path / "checkpoints"),
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-    )
+    return private_settings(base_settings, tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from confluent_kafka import Consumer, Message, Producer
 
@@ -16,6 +17,16 @@ from pipelines.kafka_admin import create_topics
 
 def create_registry_topics(settings) -> None:
     create_topics(settings, TOPICS)
+
+
+def private_settings(base, root: Path, **overrides):
+    """A lake, checkpoints and topic namespace of its own under ``root``, on the shared broker."""
+    return base.with_overrides(
+        lake_root=str(root / "lake"),
+        checkpoint_root=str(root / "checkpoints"),
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        **overrides,
+    )
 
 
 def consume(settings, topics: Sequence[str], expected: int, timeout_s: float = 60) -> list[Message]:

@@ -17,8 +17,9 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -507,8 +508,11 @@ def run_ingest(
         say("silver caught up")
         return
     stop = stop_event or threading.Event()
-    on_main = threading.current_thread() is threading.main_thread()
+    on_main = stop_event is None and threading.current_thread() is threading.main_thread()
     restore = _install_stop_handlers(stop) if on_main else None
+    if stop.is_set():  # asked to stop while the session was starting: nothing began
+        say("stream stopped cleanly before its first batch")
+        return
     bronze = start_bronze_query(
         spark,
         settings,
@@ -612,6 +616,20 @@ def _stop_between_batches(query: StreamingQuery) -> None:
     while query.isActive and query.status.get("isTriggerActive") and time.monotonic() < deadline:
         time.sleep(0.1)
     query.stop()
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[threading.Event]:
+    """SIGTERM/Ctrl-C set ``stop`` instead of killing the process.
+
+    Entered before the Spark session starts, so a stop asked for during start-up is a clean
+    stop too (a supervisor's SIGTERM can come at any moment).
+    """
+    restore = _install_stop_handlers(stop)
+    try:
+        yield stop
+    finally:
+        restore()
 
 
 def _install_stop_handlers(stop: threading.Event) -> Callable[[], None]:

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from pyspark.sql import functions as F
 from pipelines.legacy.app_db import engine_for
 from pipelines.legacy.seed import seed_app_db
 from tests.conftest import ROOT, free_port
-from tests.kafka_helpers import create_registry_topics
+from tests.kafka_helpers import create_registry_topics, private_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -49,10 +48,9 @@ def graphql(url: str, query: str, variables: dict) -> dict:
 
 @pytest.fixture
 def webserver(kafka_broker, base_settings, tmp_path):
-    settings = base_settings.with_overrides(
-        lake_root=str(tmp_path / "lake"),
-        checkpoint_root=str(tmp_path / "ck"),
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+    settings = private_settings(
+        base_settings,
+        tmp_path,
         legacy_db_url=f"sqlite:///{tmp_path / 'app.db'}",
     )
     create_registry_topics(settings)

@@ -1,6 +1,5 @@
 """`make demo`'s story on a test lake, and the SQL notebooks run top to bottom against it."""
 
-import uuid
 from pathlib import Path
 
 import nbformat
@@ -9,6 +8,7 @@ import pytest
 
 from pipelines.demo import run_demo
 from tests.conftest import ROOT
+from tests.kafka_helpers import private_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -18,12 +18,11 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 @pytest.fixture(scope="module")
 def demo_lake(kafka_broker, base_settings, tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
-    settings = base_settings.with_overrides(
-        lake_root=str(root / "lake"),
-        checkpoint_root=str(root / "ck"),
+    settings = private_settings(
+        base_settings,
+        root,
         reports_dir=str(root / "reports"),
         legacy_db_url=f"sqlite:///{root / 'app.db'}",
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
     )
     lines: list[str] = []
     run_demo(settings, events=6000, progress=lines.append)

@@ -1,6 +1,5 @@
 """Dagster materializes evaluator partitions (day x version) and compares two versions."""
 
-import uuid
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -12,7 +11,7 @@ from dagster_project.resources import LakehouseResource
 from pipelines.ingest.stream import run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
-from tests.kafka_helpers import create_registry_topics
+from tests.kafka_helpers import create_registry_topics, private_settings
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +22,7 @@ VERSIONS = ["helpfulness@1", "helpfulness@2"]
 def test_a_multi_partition_range_materializes_and_a_rerun_replaces(
     spark, kafka_broker, base_settings, tmp_path
 ):
-    settings = base_settings.with_overrides(
-        lake_root=str(tmp_path / "lake"),
-        checkpoint_root=str(tmp_path / "ck"),
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-    )
+    settings = private_settings(base_settings, tmp_path)
     create_registry_topics(settings)
     traffic = TrafficGenerator(
         seed=29, events=4000, days_back=3, end_time=datetime(2026, 11, 20, tzinfo=UTC)

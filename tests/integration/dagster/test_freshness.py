@@ -1,6 +1,5 @@
 """Observations and freshness checks for the streaming tables."""
 
-import uuid
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -12,7 +11,7 @@ from dagster_project.resources import LakehouseResource
 from pipelines.ingest.stream import run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
-from tests.kafka_helpers import create_registry_topics
+from tests.kafka_helpers import create_registry_topics, private_settings
 
 pytestmark = pytest.mark.integration
 
@@ -20,11 +19,7 @@ pytestmark = pytest.mark.integration
 def test_observer_reports_versions_and_freshness_checks_use_the_bound(
     spark, kafka_broker, base_settings, tmp_path
 ):
-    settings = base_settings.with_overrides(
-        lake_root=str(tmp_path / "lake"),
-        checkpoint_root=str(tmp_path / "ck"),
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-    )
+    settings = private_settings(base_settings, tmp_path)
     create_registry_topics(settings)
     with AgentEventProducer(settings) as producer:
         send_traffic(

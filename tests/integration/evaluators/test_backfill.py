@@ -1,7 +1,6 @@
 """Evaluator backfills over real silver tables: replace, versions, time travel, judges, publish."""
 
 import json
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
@@ -17,7 +16,7 @@ from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from tests.judge_server import JudgeServer
-from tests.kafka_helpers import consume, create_registry_topics
+from tests.kafka_helpers import consume, create_registry_topics, private_settings
 
 pytestmark = pytest.mark.integration
 
@@ -28,11 +27,7 @@ WHO = AgentIdentity("acme", "support-bot", "2.4.0", "support-p42", "gpt-4.1-mini
 @pytest.fixture(scope="module")
 def lake(kafka_broker, base_settings, spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("evaluators")
-    settings = base_settings.with_overrides(
-        lake_root=str(root / "lake"),
-        checkpoint_root=str(root / "ck"),
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-    )
+    settings = private_settings(base_settings, root)
     create_registry_topics(settings)
     traffic = TrafficGenerator(
         seed=23, events=5000, days_back=7, end_time=datetime(2026, 11, 20, tzinfo=UTC)

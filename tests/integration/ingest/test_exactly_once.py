@@ -43,6 +43,15 @@ def wait_mid_batch(checkpoint: Path, timeout_s: float = 180) -> int:
     raise AssertionError(f"no batch in flight under {checkpoint} within {timeout_s}s")
 
 
+def wait_committed(checkpoint: Path, batch: int, timeout_s: float = 180) -> None:
+    """Block until the query has committed ``batch``: the restarted stream is running."""
+    deadline = time.monotonic() + timeout_s
+    while batch not in _batches(checkpoint, "commits"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"batch {batch} not committed under {checkpoint} in {timeout_s}s")
+        time.sleep(0.2)
+
+
 def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, tmp_path):
     settings = lake
     env = dict(
@@ -96,11 +105,10 @@ def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, t
             stream.wait()
             kills.append((query, batch))
             stream = start_stream()
-        time.sleep(3)
+        # the last run redoes the batch killed in flight, then stops cleanly on SIGTERM
+        wait_committed(checkpoints / SILVER_QUERY, kills[-1][1])
         stop_producing.set()
         producer_thread.join(timeout=60)
-        # the last run stops cleanly on SIGTERM, between batches
-        time.sleep(5)
         stream.send_signal(signal.SIGTERM)
         assert stream.wait(timeout=180) == 0
     finally:

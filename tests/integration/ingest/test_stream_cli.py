@@ -32,16 +32,11 @@ def afl(settings, *args: str, timeout: int = 600) -> subprocess.CompletedProcess
 @pytest.fixture(scope="module")
 def streamed(kafka_broker, base_settings, tmp_path_factory):
     """20,000 records with 2% bad, produced and streamed through the CLI, once for the module."""
-    import uuid
 
-    from tests.kafka_helpers import create_registry_topics
+    from tests.kafka_helpers import create_registry_topics, private_settings
 
     root = tmp_path_factory.mktemp("stream-cli")
-    settings = base_settings.with_overrides(
-        lake_root=str(root / "lake"),
-        checkpoint_root=str(root / "checkpoints"),
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-    )
+    settings = private_settings(base_settings, root)
     create_registry_topics(settings)
     manifest_file = root / "m.json"
     produced = afl(

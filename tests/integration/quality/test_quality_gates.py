@@ -3,7 +3,6 @@
 import os
 import subprocess
 import sys
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from pipelines.ingest.stream import run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.quality.runner import validate_table_day
-from tests.kafka_helpers import create_registry_topics
+from tests.kafka_helpers import create_registry_topics, private_settings
 
 pytestmark = pytest.mark.integration
 
@@ -27,12 +26,7 @@ AFL = str(Path(sys.executable).with_name("afl"))
 @pytest.fixture(scope="module")
 def lake(kafka_broker, base_settings, spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("quality")
-    settings = base_settings.with_overrides(
-        lake_root=str(root / "lake"),
-        checkpoint_root=str(root / "ck"),
-        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
-        home=str(root / "home"),
-    )
+    settings = private_settings(base_settings, root, home=str(root / "home"))
     create_registry_topics(settings)
     traffic = TrafficGenerator(
         seed=17, events=6000, days_back=3, end_time=datetime(2026, 11, 21, tzinfo=UTC)
