@@ -508,11 +508,12 @@ def run_ingest(
         say("silver caught up")
         return
     stop = stop_event or threading.Event()
-    on_main = stop_event is None and threading.current_thread() is threading.main_thread()
-    restore = _install_stop_handlers(stop) if on_main else None
     if stop.is_set():  # asked to stop while the session was starting: nothing began
         say("stream stopped cleanly before its first batch")
         return
+    # (Re)installed here too: starting a SparkContext replaces the SIGINT handler.
+    on_main = threading.current_thread() is threading.main_thread()
+    restore = _install_stop_handlers(stop) if on_main else None
     bronze = start_bronze_query(
         spark,
         settings,

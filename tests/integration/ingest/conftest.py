@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
@@ -59,3 +61,18 @@ def silver_progress(spark, settings) -> list:
         .orderBy("batch_id")
         .collect()
     )
+
+
+def checkpoint_batches(checkpoint: Path, kind: str) -> set[int]:
+    """Batch ids in a query checkpoint's ``offsets`` (planned) or ``commits`` (done) log."""
+    folder = checkpoint / kind
+    return {int(p.name) for p in folder.iterdir() if p.name.isdigit()} if folder.is_dir() else set()
+
+
+def wait_committed(checkpoint: Path, batch: int, timeout_s: float = 180) -> None:
+    """Block until the query has committed ``batch``: the restarted stream is running."""
+    deadline = time.monotonic() + timeout_s
+    while batch not in checkpoint_batches(checkpoint, "commits"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"batch {batch} not committed under {checkpoint} in {timeout_s}s")
+        time.sleep(0.2)

@@ -3,7 +3,6 @@
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -14,42 +13,30 @@ from pipelines.ingest.offsets import verify_offsets
 from pipelines.ingest.stream import BRONZE_QUERY, SILVER_QUERY, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
+from tests import AFL
 from tests.integration.ingest.conftest import (
     END,
+    checkpoint_batches,
     quarantine_by_kind,
     silver_counts,
     silver_progress,
+    wait_committed,
 )
 
 pytestmark = pytest.mark.integration
-
-AFL = str(Path(sys.executable).with_name("afl"))
-
-
-def _batches(checkpoint: Path, kind: str) -> set[int]:
-    folder = checkpoint / kind
-    return {int(p.name) for p in folder.iterdir() if p.name.isdigit()} if folder.is_dir() else set()
 
 
 def wait_mid_batch(checkpoint: Path, timeout_s: float = 180) -> int:
     """Block until the query has planned a batch it has not committed; that batch id."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        planned, done = _batches(checkpoint, "offsets"), _batches(checkpoint, "commits")
-        in_flight = planned - done
+        in_flight = checkpoint_batches(checkpoint, "offsets") - checkpoint_batches(
+            checkpoint, "commits"
+        )
         if in_flight:
             return max(in_flight)
         time.sleep(0.02)
     raise AssertionError(f"no batch in flight under {checkpoint} within {timeout_s}s")
-
-
-def wait_committed(checkpoint: Path, batch: int, timeout_s: float = 180) -> None:
-    """Block until the query has committed ``batch``: the restarted stream is running."""
-    deadline = time.monotonic() + timeout_s
-    while batch not in _batches(checkpoint, "commits"):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"batch {batch} not committed under {checkpoint} in {timeout_s}s")
-        time.sleep(0.2)
 
 
 def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, tmp_path):

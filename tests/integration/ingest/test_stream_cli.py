@@ -3,20 +3,17 @@
 import json
 import os
 import subprocess
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
 
 from pipelines.governance.classification import RETENTION_DAYS
 from pipelines.ingest.offsets import verify_offsets
+from tests import AFL
 from tests.integration.ingest.conftest import quarantine_by_kind, silver_counts, silver_progress
 
 pytestmark = pytest.mark.integration
-
-AFL = str(Path(sys.executable).with_name("afl"))
 
 
 def afl(settings, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:

@@ -2,12 +2,15 @@
 
 import os
 import signal
+import subprocess
 import threading
 from pathlib import Path
 
 import pytest
 
-from pipelines.ingest.stream import run_ingest, stop_on_signals
+from pipelines.ingest.stream import SILVER_QUERY, run_ingest, stop_on_signals
+from tests import AFL
+from tests.integration.ingest.conftest import produce, silver_counts, wait_committed
 
 pytestmark = pytest.mark.integration
 
@@ -15,10 +18,35 @@ pytestmark = pytest.mark.integration
 def test_sigterm_before_the_session_starts_sets_the_stop_and_nothing_begins(spark, lake):
     said: list[str] = []
     stop = threading.Event()
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     with stop_on_signals(stop):
         os.kill(os.getpid(), signal.SIGTERM)  # a supervisor's stop during start-up
         assert stop.wait(5)
         run_ingest(spark, lake, progress=said.append, stop_event=stop)
     assert said == ["stream stopped cleanly before its first batch"]
     assert not Path(lake.checkpoint_root).exists()  # no query was started
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handlers restored
+    assert {sig: signal.getsignal(sig) for sig in before} == before  # handlers restored
+
+
+def test_ctrl_c_stops_the_running_stream_between_batches(spark, lake, tmp_path):
+    manifest = produce(lake, events=500)
+    env = dict(
+        os.environ,
+        AFL_LAKE_ROOT=lake.lake_root,
+        AFL_CHECKPOINT_ROOT=lake.checkpoint_root,
+        AFL_TOPIC_PREFIX=lake.topic_prefix,
+    )
+    log = tmp_path / "stream.log"
+    with open(log, "wb") as out:
+        stream = subprocess.Popen(
+            [AFL, "stream"], env=env, stdout=out, stderr=out, start_new_session=True
+        )
+        try:
+            wait_committed(Path(lake.checkpoint_root) / SILVER_QUERY, 0)
+            stream.send_signal(signal.SIGINT)  # what Ctrl-C sends
+            assert stream.wait(timeout=180) == 0
+        finally:
+            if stream.poll() is None:
+                os.killpg(stream.pid, signal.SIGKILL)
+    assert "stream stopped cleanly" in log.read_text()
+    assert sum(silver_counts(spark, lake).values()) == sum(manifest["valid_distinct"].values())

@@ -3,8 +3,6 @@
 import os
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -12,11 +10,10 @@ from confluent_kafka.admin import NewTopic
 
 from pipelines.kafka_admin import admin_client
 from pipelines.settings import Settings
+from tests import AFL
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.integration
-
-AFL = str(Path(sys.executable).with_name("afl"))
 
 
 def afl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,17 +1,14 @@
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import ConfigResource
 
 from pipelines.contracts.topics import TOPICS
 from pipelines.kafka_admin import admin_client, list_topics
+from tests import AFL
 
 pytestmark = pytest.mark.integration
-
-AFL = str(Path(sys.executable).with_name("afl"))
 
 
 def test_topics_create_is_idempotent_and_follows_the_registry(kafka_broker, settings):

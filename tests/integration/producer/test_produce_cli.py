@@ -3,19 +3,16 @@
 import json
 import os
 import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from pipelines.contracts.registry import classify_record
 from pipelines.contracts.topics import TOPICS
+from tests import AFL
 from tests.kafka_helpers import consume, create_registry_topics
 
 pytestmark = pytest.mark.integration
-
-AFL = str(Path(sys.executable).with_name("afl"))
 
 
 def test_produce_100k_with_2_percent_bad_matches_the_manifest(kafka_broker, settings, tmp_path):

@@ -2,7 +2,6 @@
 
 import os
 import subprocess
-import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,12 +14,12 @@ from pipelines.ingest.stream import run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.quality.runner import validate_table_day
+from tests import AFL
 from tests.kafka_helpers import create_registry_topics, private_settings
 
 pytestmark = pytest.mark.integration
 
 CLEAN, FAULTY = date(2026, 11, 19), date(2026, 11, 20)
-AFL = str(Path(sys.executable).with_name("afl"))
 
 
 @pytest.fixture(scope="module")

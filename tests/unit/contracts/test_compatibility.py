@@ -1,13 +1,11 @@
 import copy
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 from pipelines.contracts.compatibility import check_registry, compare_schemas, is_compatible
 from pipelines.contracts.registry import get_contract
+from tests import AFL
 
-AFL = str(Path(sys.executable).with_name("afl"))
 OLD = get_contract("outcome", 1).payload_schema
 
 
