@@ -6,7 +6,8 @@
 
 Needs the local broker (`afl infra up`). Three measurements, each on fresh topics and lake:
 
-1. baseline: a bare confluent-kafka consumer reads every record of the topics (no parsing)
+1. baselines: a bare confluent-kafka consumer reads every record of the topics (no parsing);
+   Spark's Kafka source alone reads them into a noop sink (the ceiling of any Spark design)
 2. catch-up: `run_ingest(available_now=True)`: Kafka -> bronze -> silver/quarantine,
    timed per phase; events/s = records / (bronze + silver seconds)
 3. freshness: the continuous stream while a producer sends a steady --rate events/s for
@@ -29,6 +30,7 @@ from pyspark.sql import functions as F
 from pipelines.contracts.topics import TOPICS
 from pipelines.ingest.stream import (
     BRONZE_QUERY,
+    DEFAULT_MAX_OFFSETS_PER_TRIGGER,
     SILVER_QUERY,
     run_bronze_catch_up,
     run_ingest,
@@ -38,6 +40,7 @@ from pipelines.kafka_admin import create_topics
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.settings import Settings
+from pipelines.spark.io import read_kafka_stream
 from pipelines.spark.session import get_spark
 from pipelines.spark.tables import SILVER_TABLE_FOR, STREAM_PROGRESS
 
@@ -76,6 +79,28 @@ def bare_consumer_rate(settings: Settings, expected: int) -> tuple[float, int]:
     elapsed = time.perf_counter() - (started or time.perf_counter())
     consumer.close()
     return seen / elapsed if elapsed else 0.0, seen
+
+
+def spark_source_rate(spark, settings: Settings, root: Path, expected: int) -> float:
+    """Spark's Kafka source alone, same options and batch size as bronze, into a noop sink."""
+    frame = read_kafka_stream(
+        spark,
+        settings,
+        [settings.topic_name(t.name) for t in TOPICS],
+        DEFAULT_MAX_OFFSETS_PER_TRIGGER,
+    )
+    started = time.perf_counter()
+    query = (
+        frame.writeStream.format("noop")
+        .option("checkpointLocation", str(root / "noop-checkpoint"))
+        .trigger(availableNow=True)
+        .start()
+    )
+    query.awaitTermination()
+    elapsed = time.perf_counter() - started
+    read = sum(p["numInputRows"] for p in query.recentProgress)
+    assert read == expected, f"the noop query read {read:,} of {expected:,} records"
+    return expected / elapsed
 
 
 def catch_up(spark, settings: Settings) -> tuple[float, float]:
@@ -141,6 +166,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=0, help="Seconds of traffic not measured.")
     parser.add_argument("--skip-catch-up", action="store_true")
+    parser.add_argument("--skip-freshness", action="store_true")
     parser.add_argument("--root", default="/tmp/afl-bench")
     args = parser.parse_args()
     base = Settings.from_env()
@@ -149,6 +175,8 @@ def main() -> None:
 
     if not args.skip_catch_up:
         measure_catch_up(spark, base, root, args)
+    if args.skip_freshness:
+        return
     live = fresh(base, root, "freshness")
     stats = freshness(spark, live, args.rate, args.seconds, args.warmup)
     print(
@@ -169,6 +197,8 @@ def measure_catch_up(spark, base: Settings, root: Path, args: argparse.Namespace
         send_traffic(producer, generator)
     consumer_rate, consumed = bare_consumer_rate(settings, args.events)
     print(f"bare consumer: {consumed:,} records at {consumer_rate:,.0f}/s", flush=True)
+    source_rate = spark_source_rate(spark, settings, root, consumed)
+    print(f"Spark Kafka source -> noop sink: {source_rate:,.0f}/s", flush=True)
     bronze_s, silver_s = catch_up(spark, settings)
     total = bronze_s + silver_s
     print(
