@@ -1,11 +1,11 @@
 """Ingest assets: catch-up runs of the Kafka -> bronze -> silver stream."""
 
 import dagster as dg
-from delta.tables import DeltaTable
 
 from dagster_project import constants
 from dagster_project.resources import LakehouseResource
 from pipelines.ingest.stream import run_ingest
+from pipelines.spark.freshness import table_freshness
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
 
@@ -18,11 +18,11 @@ def agent_events(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     """Every Kafka record once in bronze, and silver/quarantine caught up (catch-up run)."""
     settings, spark = lakehouse.settings(), lakehouse.spark()
     run_ingest(spark, settings, available_now=True)
-    table = DeltaTable.forPath(spark, BRONZE_AGENT_EVENTS.path(settings))
+    bronze = table_freshness(spark, settings, BRONZE_AGENT_EVENTS)
     return dg.MaterializeResult(
         metadata={
-            "rows": dg.MetadataValue.int(table.toDF().count()),
-            "delta_version": dg.MetadataValue.int(table.history(1).first()["version"]),
+            "rows": dg.MetadataValue.int(bronze.rows or 0),
+            "delta_version": dg.MetadataValue.int(bronze.delta_version or 0),
             "path": dg.MetadataValue.path(BRONZE_AGENT_EVENTS.path(settings)),
         }
     )

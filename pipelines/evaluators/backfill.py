@@ -30,7 +30,7 @@ from pipelines.evaluators.base import Evaluator, get_evaluator
 from pipelines.evaluators.judge import JudgeClient, JudgeEvaluator
 from pipelines.governance.classification import RETENTION_DAYS
 from pipelines.settings import Settings
-from pipelines.spark.io import delta_append
+from pipelines.spark.io import delta_append, delta_replace, delta_version
 from pipelines.spark.tables import (
     EVALUATOR_SCORES,
     ensure_table,
@@ -96,7 +96,7 @@ def read_silver(
         reader = reader.option(option, as_of)
         version = int(as_of) if as_of.isdigit() else _version_at(spark, path, as_of)
     else:
-        version = DeltaTable.forPath(spark, path).history(1).first()["version"]
+        version = delta_version(spark, path)
     frame = reader.load(path).where(F.col("event_date") == day)
     return frame, spec.qualified_name, version
 
@@ -227,12 +227,7 @@ def backfill(
                 result.units = units.count()
                 if not dry_run:
                     rows = _with_lineage(units, evaluator, code_hash, run_id, versions, None)
-                    (
-                        rows.write.format("delta")
-                        .mode("overwrite")
-                        .option("replaceWhere", _partition(evaluator, day))
-                        .save(path)
-                    )
+                    delta_replace(rows, path, _partition(evaluator, day))
                     result.written = result.units
             finally:
                 units.unpersist()

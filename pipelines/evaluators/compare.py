@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
 from pipelines.settings import Settings
+from pipelines.spark.io import delta_replace
 from pipelines.spark.tables import EVALUATOR_COMPARISONS, EVALUATOR_SCORES, ensure_table
 
 
@@ -100,4 +101,4 @@ def _store(spark: SparkSession, settings: Settings, c: Comparison) -> None:
         f"event_date = '{c.day}' AND evaluator = '{c.evaluator}' "
         f"AND from_version = {c.from_version} AND to_version = {c.to_version}"
     )
-    frame.write.format("delta").mode("overwrite").option("replaceWhere", where).save(path)
+    delta_replace(frame, path, where)

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
 from pipelines.settings import Settings
+from pipelines.spark.io import delta_replace, delta_version
 from pipelines.spark.tables import (
     GOLD_AGENT_SCORECARD_DAILY,
     GOLD_FEEDBACK_DAILY,
@@ -69,13 +70,7 @@ def build_gold_day(spark: SparkSession, settings: Settings, name: str, day: date
         path = build.spec.path(settings)
         if not DeltaTable.isDeltaTable(spark, path):
             ensure_table(spark, settings, build.spec, schema=rows.schema)
-        (
-            rows.write.format("delta")
-            .mode("overwrite")
-            .option("replaceWhere", f"event_date = '{day.isoformat()}'")
-            .save(path)
-        )
+        delta_replace(rows, path, f"event_date = '{day.isoformat()}'")
     finally:
         rows.unpersist()
-    version = DeltaTable.forPath(spark, path).history(1).first()["version"]
-    return GoldResult(build.spec.qualified_name, day, count, version)
+    return GoldResult(build.spec.qualified_name, day, count, delta_version(spark, path))

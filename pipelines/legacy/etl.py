@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 
 from pipelines.legacy.app_db import FEEDBACK, create_schema, engine_for
 from pipelines.settings import Settings
+from pipelines.spark.io import delta_replace
 from pipelines.spark.tables import LEGACY_FEEDBACK_EXPORT, ensure_table
 from pipelines.transforms.legacy import APP_ROW_SCHEMA, feedback_export
 
@@ -58,12 +59,7 @@ def run_nightly_etl(
     try:
         count = export.count()
         path = ensure_table(spark, settings, LEGACY_FEEDBACK_EXPORT)
-        (
-            export.write.format("delta")
-            .mode("overwrite")
-            .option("replaceWhere", f"export_date = '{day.isoformat()}'")
-            .save(path)
-        )
+        delta_replace(export, path, f"export_date = '{day.isoformat()}'")
     finally:
         export.unpersist()
     return EtlResult(day, count, path)

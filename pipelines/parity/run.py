@@ -31,6 +31,7 @@ from pipelines.parity.config import ParityConfig, load_parity_config
 from pipelines.parity.cutover import CUTOVER_SCHEMA, CutoverDay, replay_cutover
 from pipelines.parity.schemas import PARITY_RESULTS_SCHEMA
 from pipelines.settings import Settings
+from pipelines.spark.io import delta_replace
 from pipelines.spark.tables import (
     CUTOVER_STATE,
     LEGACY_FEEDBACK_EXPORT,
@@ -293,11 +294,10 @@ def run_parity(
     report = compute_parity(spark, settings, day, config)
     report.verdict, report.explanation = judge(report, config)
     results = spark.createDataFrame(result_rows(report), PARITY_RESULTS_SCHEMA)
-    (
-        results.write.format("delta")
-        .mode("overwrite")
-        .option("replaceWhere", f"parity_date = '{day.isoformat()}'")
-        .save(ensure_table(spark, settings, PARITY_RESULTS))
+    delta_replace(
+        results,
+        ensure_table(spark, settings, PARITY_RESULTS),
+        f"parity_date = '{day.isoformat()}'",
     )
     report.cutover = advance_cutover(spark, settings, config)
     report.report_html, report.report_markdown = write_reports(report, config, settings)

@@ -10,6 +10,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.settings import Settings
+from pipelines.spark.io import delta_version
 from pipelines.spark.tables import TableSpec
 
 
@@ -40,6 +41,6 @@ def table_freshness(spark: SparkSession, settings: Settings, spec: TableSpec) ->
         spec.qualified_name,
         True,
         stats["latest"],
-        table.history(1).first()["version"],
+        delta_version(spark, path),
         stats["rows"],
     )

@@ -1,9 +1,10 @@
-"""Shared readers: the same options everywhere we read Kafka."""
+"""Shared readers and writers: the same options everywhere we read Kafka or write Delta."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 
 from pipelines.settings import Settings
@@ -47,11 +48,25 @@ def delta_append(
     writer.save(path)
 
 
+def delta_replace(rows: DataFrame, path: str, where: str) -> None:
+    """Overwrite only the rows matching ``where`` (one day, one slice): a re-run replaces."""
+    rows.write.format("delta").mode("overwrite").option("replaceWhere", where).save(path)
+
+
+def delta_version(spark: SparkSession, path: str) -> int:
+    """The table's latest Delta version (what a reader sees now)."""
+    return DeltaTable.forPath(spark, path).history(1).first()["version"]
+
+
+def _hadoop_path(spark: SparkSession, uri: str):  # type: ignore[no-untyped-def]
+    """(FileSystem, Path) for a URI: local folders and object stores alike."""
+    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
+    return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
+
+
 def list_names(spark: SparkSession, uri: str) -> list[str]:
     """File names directly under a folder, through Hadoop's FileSystem (local or object store)."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, path = _hadoop_path(spark, uri)
     if not fs.exists(path):
         return []
     return [status.getPath().getName() for status in fs.listStatus(path)]
@@ -59,11 +74,10 @@ def list_names(spark: SparkSession, uri: str) -> list[str]:
 
 def read_text(spark: SparkSession, uri: str) -> str:
     """A small text file's content, through Hadoop's FileSystem."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    fs, path = _hadoop_path(spark, uri)
     stream = fs.open(path)
     try:
-        return bytes(jvm.org.apache.commons.io.IOUtils.toByteArray(stream)).decode()
+        io_utils = spark.sparkContext._jvm.org.apache.commons.io.IOUtils
+        return bytes(io_utils.toByteArray(stream)).decode()
     finally:
         stream.close()
