@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 from pipelines.contracts.registry import contract_set
 from pipelines.evaluators.backfill import backfill
 from pipelines.evaluators.base import get_evaluator
-from pipelines.ingest.stream import ingest_rules
+from pipelines.ingest.batch import ingest_rules
 from pipelines.producer.traffic import TrafficGenerator
 from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
@@ -55,7 +55,7 @@ def seed_silver(spark, settings: Settings, days: int, per_day: int) -> int:  # t
     bronze = spark.createDataFrame(records, BRONZE_SCHEMA)
     rules = ingest_rules(settings)
     one_day = typed_events(classify(bronze, rules), [contract_set().get("feedback", 1)], rules)
-    one_day = one_day.withColumn("event_date", F.lit(FIRST)).persist()
+    one_day = one_day.drop("_typing_problem").withColumn("event_date", F.lit(FIRST)).persist()
     copies = [
         one_day.withColumns(
             {

@@ -311,6 +311,22 @@ def verify_offsets_cmd(bronze_path: str | None) -> None:
         sys.exit(1)
 
 
+@verify.command("lake")
+def verify_lake_cmd() -> None:
+    """Every invariant of the lake, one line each (exit 1 naming each violation)."""
+    from pipelines.ingest.verify import verify_lake
+    from pipelines.spark.session import get_spark
+
+    settings = Settings.from_env()
+    checks = verify_lake(get_spark(settings, app_name="afl-verify"), settings)
+    for check in checks:
+        click.echo(check.describe())
+    broken = [c.name for c in checks if not c.ok]
+    click.echo(f"{len(checks) - len(broken)} of {len(checks)} invariants hold")
+    if broken:
+        sys.exit(1)
+
+
 @cli.group()
 def quarantine() -> None:
     """Records that could not become silver rows."""

@@ -18,6 +18,7 @@ from pipelines.evaluators.backfill import backfill
 from pipelines.evaluators.compare import compare_versions
 from pipelines.gold.build import GOLD_BUILDS, build_gold_day
 from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.verify import verify_lake
 from pipelines.kafka_admin import create_topics
 from pipelines.legacy.app_db import engine_for
 from pipelines.legacy.etl import run_nightly_etl
@@ -107,6 +108,8 @@ def run_demo(settings: Settings, events: int, progress: Progress, fresh: bool = 
 
     step("the stream catches up: bronze, silver, quarantine (exactly once)")
     run_ingest(spark, settings, available_now=True, progress=lambda m: progress(f"  {m}"))
+    for check in verify_lake(spark, settings):  # the same proof as `afl verify lake`
+        progress(f"  {check.describe()}")
 
     step("parity: legacy export vs stream, day by day")
     for day in days:

@@ -58,6 +58,8 @@ class Settings:
     judge_model: str
     judge_api_key: str
     freshness_max_minutes: int
+    dedup_horizon_minutes: int
+    dedup_clock_skew_minutes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +86,10 @@ class Settings:
         AFL_JUDGE_URL                 OpenAI-compatible endpoint for model-based evaluators
         AFL_JUDGE_MODEL               the judge's model name; AFL_JUDGE_API_KEY its bearer token
         AFL_FRESHNESS_MAX_MINUTES     silver older than this fails its freshness check
+        AFL_DEDUP_HORIZON_MINUTES     a copy of an event arriving within this long of the
+                                      first is caught whatever it carries (see
+                                      docs/architecture.md, "Exactly-once")
+        AFL_DEDUP_CLOCK_SKEW_MINUTES  how far a producer's clock may run ahead of ours
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -109,6 +115,8 @@ class Settings:
             judge_model=env.get("AFL_JUDGE_MODEL") or "judge-small",
             judge_api_key=env.get("AFL_JUDGE_API_KEY") or "",
             freshness_max_minutes=_int(env, "AFL_FRESHNESS_MAX_MINUTES", 120),
+            dedup_horizon_minutes=_int(env, "AFL_DEDUP_HORIZON_MINUTES", 15),
+            dedup_clock_skew_minutes=_int(env, "AFL_DEDUP_CLOCK_SKEW_MINUTES", 5),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -93,3 +93,30 @@ def produce_json(settings, topic: str, count: int, start: int = 0) -> None:
         producer.produce(topic, key=session_id, value=json.dumps(record).encode())
         producer.poll(0)
     assert producer.flush(30) == 0
+
+
+def send_raw(settings, records) -> None:
+    """Send records (``.topic`` logical, ``.value``, ``.key``, ``.headers``) with a bare
+    confluent-kafka producer, as a client we did not write would; each gets ``.coords``."""
+    producer = Producer(
+        {"bootstrap.servers": settings.kafka_bootstrap_servers, "enable.idempotence": True}
+    )
+
+    def delivered(record):
+        def report(err, msg) -> None:
+            assert err is None, f"{record.label}: {err}"
+            record.coords = (msg.topic(), msg.partition(), msg.offset())
+
+        return report
+
+    for record in records:
+        producer.produce(
+            settings.topic_name(record.topic),
+            value=record.value,
+            key=record.key,
+            headers=record.headers or None,
+            on_delivery=delivered(record),
+        )
+        producer.poll(0)
+    assert producer.flush(60) == 0
+    assert all(r.coords is not None for r in records)

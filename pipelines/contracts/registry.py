@@ -218,13 +218,15 @@ class ContractSet:
         return RecordVerdict("valid", "", event)
 
     def unknown_fields(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Fields the event's own contract does not name: top level, and payload.<name>."""
+        """Fields the event's own contract does not name, at every level it describes.
+
+        Keys are paths: ``region_hint``, ``payload.gpu_seconds``,
+        ``payload.context_refs[2].page``. Typed columns cannot hold these; the lake keeps
+        them in ``_rescued_data`` so nothing a producer sent is dropped.
+        """
         contract = self.contracts[(event["event_type"], event["schema_version"])]
-        unknown = {k: v for k, v in event.items() if k not in contract.top_level_fields}
-        known_payload = contract.payload_fields
-        for k, v in event["payload"].items():
-            if k not in known_payload:
-                unknown[f"payload.{k}"] = v
+        unknown: dict[str, Any] = {}
+        _collect_unknown(event, contract.event_schema, "", unknown)
         return unknown
 
 
@@ -322,6 +324,21 @@ def _violation(exc: fastjsonschema.JsonSchemaValueException, event_type: str) ->
     message = re.sub(r"^data(\.[\w\[\]\.]+)?\s+", "", message)
     kind = "wrong_type" if exc.rule == "type" else "invalid_value"
     return ContractViolation(dotted, message, event_type, kind)
+
+
+def _collect_unknown(value: Any, spec: Mapping[str, Any], path: str, out: dict[str, Any]) -> None:
+    """Add to ``out`` every key of ``value`` (and of its nested objects) ``spec`` does not name."""
+    if isinstance(value, dict) and isinstance(spec.get("properties"), Mapping):
+        known = spec["properties"]
+        for key, item in value.items():  # this level's unknown fields first, then deeper
+            if key not in known:
+                out[f"{path}.{key}" if path else key] = item
+        for key, item in value.items():
+            if key in known:
+                _collect_unknown(item, known[key], f"{path}.{key}" if path else key, out)
+    elif isinstance(value, list) and isinstance(spec.get("items"), Mapping):
+        for i, item in enumerate(value):
+            _collect_unknown(item, spec["items"], f"{path}[{i}]", out)
 
 
 def _walk_classes(properties: Mapping[str, Any], prefix: str):

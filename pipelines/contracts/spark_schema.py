@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pyspark.sql import types as T
@@ -120,3 +122,100 @@ def _wider(a: T.DataType, b: T.DataType, name: str) -> T.DataType:
     if (b, a) in SAFE_WIDENINGS:
         return a
     raise AflError(f"{name}: {a.simpleString()} and {b.simpleString()} cannot be merged")
+
+
+# -- can silver hold a contract-valid value exactly? -------------------------------------
+#
+# JSON Schema and Spark disagree at the edges: a contract's "integer" admits 1.0 and
+# integers beyond 64 bits, its "date-time" admits lowercase 't'/'z', leap seconds and
+# offsets beyond +-18:00. Spark's JSON reader turns each of those into a silent null. An
+# event carrying one is quarantined instead, naming the field, so no value is lost.
+
+BIGINT_RANGE = (-(2**63), 2**63 - 1)
+# Spark reads this shape (uppercase T and Z, offsets within +-18:00, up to 9 fraction
+# digits, kept to the microsecond); the bounds keep every reader (Python included) safe.
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$"
+)
+EARLIEST_TIMESTAMP = datetime(1, 1, 3, tzinfo=UTC)
+LATEST_TIMESTAMP = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """The UTC instant Spark reads from a date-time string, or None if it would read null."""
+    match = _TIMESTAMP.match(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone, zh, zm = match.groups()
+    if int(second) > 59 or (zone != "Z" and (int(zh) * 60 + int(zm) > 18 * 60 or int(zm) > 59)):
+        return None
+    micros = int((fraction or ".0")[1:].ljust(6, "0")[:6])
+    try:
+        moment = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, UTC
+        )
+    except ValueError:
+        return None
+    if zone != "Z":
+        offset = timedelta(hours=int(zh), minutes=int(zm))
+        moment -= offset if zone[0] == "+" else -offset
+    return moment if EARLIEST_TIMESTAMP <= moment <= LATEST_TIMESTAMP else None
+
+
+def unrepresentable(value: Any, dtype: T.DataType, path: str) -> tuple[str, str] | None:
+    """(field path, why) for the first value Spark would not read exactly as ``dtype``."""
+    if value is None:
+        return None
+    if isinstance(dtype, T.LongType):
+        if isinstance(value, float):
+            return path, f"{value!r} is not written as a whole number; silver keeps it as bigint"
+        if isinstance(value, int) and not BIGINT_RANGE[0] <= value <= BIGINT_RANGE[1]:
+            return path, f"{value} is outside the bigint range silver keeps it in"
+    elif isinstance(dtype, T.TimestampType):
+        if isinstance(value, str) and parse_timestamp(value) is None:
+            return path, (
+                f"{value[:64]!r} is not a timestamp silver can keep exactly "
+                "(YYYY-MM-DDTHH:MM:SS[.f]Z or +-HH:MM up to 18:00, years 0001-9999)"
+            )
+    elif isinstance(dtype, T.StructType) and isinstance(value, dict):
+        for f in dtype.fields:
+            found = unrepresentable(value.get(f.name), f.dataType, f"{path}.{f.name}".lstrip("."))
+            if found:
+                return found
+    elif isinstance(dtype, T.ArrayType) and isinstance(value, list):
+        for i, item in enumerate(value):
+            found = unrepresentable(item, dtype.elementType, f"{path}[{i}]")
+            if found:
+                return found
+    elif isinstance(dtype, T.MapType) and isinstance(value, dict):
+        for key, item in value.items():
+            found = unrepresentable(item, dtype.valueType, f"{path}.{key}")
+            if found:
+                return found
+    return None
+
+
+def exactness_schema(dtype: T.StructType) -> T.StructType:
+    """Only the fields whose values Spark can misread (bigint, timestamp, and what holds them).
+
+    ``unrepresentable`` walks this pruned schema, so checking an event costs little.
+    """
+    return T.StructType([f for f in (_pruned(f) for f in dtype.fields) if f is not None])
+
+
+def _pruned(f: T.StructField) -> T.StructField | None:
+    dtype = f.dataType
+    if isinstance(dtype, T.LongType | T.TimestampType):
+        return f
+    if isinstance(dtype, T.StructType):
+        inner = exactness_schema(dtype)
+        return T.StructField(f.name, inner) if inner.fields else None
+    if isinstance(dtype, T.ArrayType | T.MapType):
+        element = dtype.elementType if isinstance(dtype, T.ArrayType) else dtype.valueType
+        probe = _pruned(T.StructField("_", element))
+        if probe is None:
+            return None
+        if isinstance(dtype, T.ArrayType):
+            return T.StructField(f.name, T.ArrayType(probe.dataType))
+        return T.StructField(f.name, T.MapType(T.StringType(), probe.dataType))
+    return None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import timedelta
 from importlib.metadata import version as package_version
+from typing import Any
 
 import orjson
 import pandas as pd
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -24,8 +25,16 @@ from pipelines.contracts.registry import (
     envelope_schema,
     reload_contracts,
 )
-from pipelines.contracts.spark_schema import merged_schema
+from pipelines.contracts.spark_schema import (
+    LATEST_TIMESTAMP,
+    event_schema,
+    exactness_schema,
+    merged_schema,
+    parse_timestamp,
+    unrepresentable,
+)
 from pipelines.governance.classification import (
+    RETENTION_DAYS,
     USER_TEXT,
     hashed,
     retention_until,
@@ -40,8 +49,13 @@ STAGES = {
     "malformed_json": "parse",
     "not_an_object": "parse",
     "dead_lettered": "producer",
+    "unrepresentable": "typing",
+    "processing_error": "classify",
     "schema_conflict": "schema",
+    "conflicting_duplicate": "dedupe",
 }
+# Rescued values are kept as JSON; orjson writes at most this many levels of nesting.
+MAX_RESCUE_DEPTH = 254
 
 ENVELOPE_COLUMNS = tuple(k for k in envelope_schema()["properties"] if k != "payload")
 KAFKA_COLUMNS = ("kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp")
@@ -53,6 +67,14 @@ GOVERNANCE_COLUMNS = (
     *KAFKA_COLUMNS,
     "ingested_at",
     "pipeline_version",
+)
+# Where a record sits in Kafka: unique per record, the key every table carries.
+COORDINATES = T.StructType(
+    [
+        T.StructField("kafka_topic", T.StringType()),
+        T.StructField("kafka_partition", T.IntegerType()),
+        T.StructField("kafka_offset", T.LongType()),
+    ]
 )
 KEY_COLUMNS = ("event_id", "event_date", "occurred_at", "tenant_id", "session_id", "trace_id")
 
@@ -70,7 +92,8 @@ class IngestRules:
 
 CLASSIFIED = (
     "struct<kind:string,field:string,message:string,event_type:string,"
-    "schema_version:bigint,event_id:string,event_date:date,rescued:string>"
+    "schema_version:bigint,event_id:string,event_date:date,occurred_at:timestamp,"
+    "rescued:string,present:int>"
 )
 
 
@@ -78,7 +101,9 @@ def contract_classifier(contracts_dir: str, fingerprint: str) -> Callable[[Colum
     """A vectorized UDF running ``ContractSet.classify`` over record values.
 
     It is the producer SDK's own compiled validator, so the stream and the producer judge
-    events identically. Workers reload the contracts when their fingerprint changes.
+    events identically. Workers reload the contracts when their fingerprint changes. It
+    never raises: whatever goes wrong with one record becomes that record's rejection
+    (``processing_error``), so one record can never stop a micro-batch.
     """
 
     @F.pandas_udf(CLASSIFIED)  # type: ignore[call-overload]
@@ -87,49 +112,130 @@ def contract_classifier(contracts_dir: str, fingerprint: str) -> Callable[[Colum
         if cs.fingerprint != fingerprint:  # a contract file changed since this worker loaded
             reload_contracts()
             cs = contract_set(contracts_dir)
-        kinds, fields, messages, types, versions, ids, dates, rescued = ([] for _ in range(8))
+        out: dict[str, list[Any]] = {name: [] for name in _VERDICT_FIELDS}
         for value in values:
-            verdict = cs.classify(value)
-            event = verdict.event
-            if verdict.kind == "valid":
-                assert event is not None
-                unknown = cs.unknown_fields(event)
-                kinds.append(None)
-                fields.append(None)
-                messages.append(None)
-                rescued.append(orjson.dumps(unknown).decode() if unknown else None)
-                # the silver partition: occurred_at's UTC date (validated as date-time)
-                moment = datetime.fromisoformat(event["occurred_at"].replace("z", "Z"))
-                dates.append(moment.astimezone(UTC).date() if moment.tzinfo else moment.date())
-            else:
-                kinds.append(verdict.kind)
-                fields.append(verdict.field)
-                messages.append(_message_of(verdict.reason, verdict.field))
-                rescued.append(None)
-                dates.append(None)
-            event = event if isinstance(event, dict) else {}
-            et, ver, eid = (
-                event.get("event_type"),
-                event.get("schema_version"),
-                event.get("event_id"),
-            )
-            types.append(et if isinstance(et, str) else None)
-            versions.append(ver if type(ver) is int else None)
-            ids.append(eid if isinstance(eid, str) else None)
-        return pd.DataFrame(
-            {
-                "kind": kinds,
-                "field": fields,
-                "message": messages,
-                "event_type": types,
-                "schema_version": pd.array(versions, dtype="Int64"),
-                "event_id": ids,
-                "event_date": dates,
-                "rescued": rescued,
-            }
-        )
+            try:
+                verdict = judge_record(cs, value)
+            except Exception as exc:  # a record must never stop the batch
+                verdict = _processing_error(value, exc)
+            for name, item in zip(_VERDICT_FIELDS, verdict, strict=True):
+                out[name].append(item)
+        frame = pd.DataFrame(out)
+        frame["schema_version"] = pd.array(out["schema_version"], dtype="Int64")
+        frame["present"] = pd.array(out["present"], dtype="Int32")
+        return frame
 
     return classify_values
+
+
+_VERDICT_FIELDS = (
+    "kind",
+    "field",
+    "message",
+    "event_type",
+    "schema_version",
+    "event_id",
+    "event_date",
+    "occurred_at",
+    "rescued",
+    "present",
+)
+# occurred_at plus the longest retention must stay a date every reader can handle
+_LATEST_OCCURRED_AT = LATEST_TIMESTAMP - timedelta(days=max(RETENTION_DAYS.values()))
+
+
+def judge_record(cs: ContractSet, value: bytes | None) -> tuple[Any, ...]:
+    """One record's verdict, as a row of CLASSIFIED (what the classifier UDF runs per record)."""
+    verdict = cs.classify(value)
+    event = verdict.event if isinstance(verdict.event, dict) else {}
+    et, ver, eid = (event.get("event_type"), event.get("schema_version"), event.get("event_id"))
+    identity = (
+        et if isinstance(et, str) else None,
+        ver if type(ver) is int else None,
+        eid if isinstance(eid, str) else None,
+    )
+    if verdict.kind != "valid":
+        message = _message_of(verdict.reason, verdict.field)
+        return (verdict.kind, verdict.field, message, *identity, None, None, None, None)
+    contract = cs.get(et, ver)
+    problem = unrepresentable(event, _exactness(contract), "")
+    moment = parse_timestamp(event["occurred_at"])
+    if problem is None and (moment is None or moment > _LATEST_OCCURRED_AT):
+        problem = ("occurred_at", "is too far in the future for its retention date")
+    if problem is not None:
+        return ("unrepresentable", problem[0], problem[1], *identity, None, None, None, None)
+    assert moment is not None
+    unknown = cs.unknown_fields(event)
+    rescued = None
+    if unknown:
+        try:
+            rescued = orjson.dumps(unknown).decode()
+        except orjson.JSONEncodeError:
+            deepest = max(unknown, key=lambda k: _depth(unknown[k]))
+            return (
+                "unrepresentable",
+                deepest,
+                f"nests too deep for _rescued_data (JSON of at most {MAX_RESCUE_DEPTH} levels)",
+                *identity,
+                None,
+                None,
+                None,
+                None,
+            )
+    occurred = moment.replace(tzinfo=None)
+    present = _count_present(event, contract)
+    return (None, None, None, *identity, occurred.date(), occurred, rescued, present)
+
+
+def _processing_error(value: bytes | None, exc: Exception) -> tuple[Any, ...]:
+    identity: tuple[Any, ...] = (None, None, None)
+    try:
+        event = orjson.loads(value) if value is not None else None
+        if isinstance(event, dict):
+            eid = event.get("event_id")
+            et = event.get("event_type")
+            ver = event.get("schema_version")
+            identity = (
+                et if isinstance(et, str) else None,
+                ver if type(ver) is int else None,
+                eid if isinstance(eid, str) else None,
+            )
+    except Exception:  # best effort: the reason matters more
+        pass
+    message = f"{type(exc).__name__}: {exc}"[:500]
+    return ("processing_error", None, message, *identity, None, None, None, None)
+
+
+_EXACTNESS: dict[tuple[str, int, str], T.StructType] = {}
+
+
+def _exactness(contract: Contract) -> T.StructType:
+    key = (contract.event_type, contract.version, str(contract.path))
+    if key not in _EXACTNESS:
+        _EXACTNESS[key] = exactness_schema(event_schema(contract))
+    return _EXACTNESS[key]
+
+
+def _depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+    return depth
+
+
+def _count_present(event: dict[str, Any], contract: Contract) -> int:
+    """Non-null values of the fields the contract types (envelope and payload)."""
+    payload = event["payload"]
+    top = sum(
+        1 for k in contract.envelope["properties"] if k != "payload" and event.get(k) is not None
+    )
+    return top + sum(1 for k in contract.payload_fields if payload.get(k) is not None)
 
 
 def _message_of(reason: str, field_name: str | None) -> str:
@@ -154,9 +260,11 @@ def _rejection(
 def classify(records: DataFrame, rules: IngestRules) -> DataFrame:
     """Judge each bronze record once: which event it is, and why it cannot be silver (or null).
 
-    Adds ``event_type``, ``schema_version``, ``event_id``, ``_rescued`` and ``rejection``
+    Adds ``event_type``, ``schema_version``, ``event_id``, ``event_date``, ``occurred_at``,
+    ``_rescued``, ``_present`` (how many typed fields the event fills) and ``rejection``
     (struct kind, field, message, stage). Checks run in the Python reference's order (size,
-    JSON, object, event type, version, contract), then the record's topic, then the DLQ.
+    JSON, object, event type, version, contract, exactness), then the record's topic, then
+    the DLQ.
     """
     cs = rules.contracts
     judged = records.withColumn(
@@ -202,7 +310,9 @@ def classify(records: DataFrame, rules: IngestRules) -> DataFrame:
         F.col("_c.schema_version").alias("schema_version"),
         F.col("_c.event_id").alias("event_id"),
         F.col("_c.event_date").alias("event_date"),
+        F.col("_c.occurred_at").alias("occurred_at"),
         F.col("_c.rescued").alias("_rescued"),
+        F.col("_c.present").alias("_present"),
         judged_rejection.alias("rejection"),
     )
 
@@ -242,14 +352,27 @@ QUARANTINE_SCHEMA = T.StructType(
         T.StructField("status", T.StringType()),
         T.StructField("replay_attempts", T.IntegerType()),
         T.StructField("replayed_at", T.TimestampType()),
+        T.StructField("ingest_batch_id", T.LongType()),
+        T.StructField("duplicate_of", COORDINATES),
+        T.StructField("differing_fields", T.ArrayType(T.StringType())),
     ]
 )
 
 
-def quarantine_rows(classified: DataFrame) -> DataFrame:
-    """Every rejected record, with its raw value, Kafka coordinates and the reason."""
+def quarantine_rows(classified: DataFrame, batch_id: int | None = None) -> DataFrame:
+    """Every rejected record, with its raw value, Kafka coordinates and the reason.
+
+    A conflicting duplicate also names the copy that landed (``duplicate_of``) and the
+    fields that differ; ``ingest_batch_id`` is the stream micro-batch that judged it.
+    """
     now = F.current_timestamp()
     rejected = classified.where(F.col("rejection").isNotNull())
+    duplicate_of = (
+        F.col("_duplicate_of") if "_duplicate_of" in classified.columns else F.lit(None)
+    ).cast(COORDINATES)
+    differing = (F.col("_differing") if "_differing" in classified.columns else F.lit(None)).cast(
+        "array<string>"
+    )
     return rejected.select(
         "value",
         "key",
@@ -272,7 +395,34 @@ def quarantine_rows(classified: DataFrame) -> DataFrame:
         F.lit("quarantined").alias("status"),
         F.lit(0).alias("replay_attempts"),
         F.lit(None).cast("timestamp").alias("replayed_at"),
+        F.lit(batch_id).cast("long").alias("ingest_batch_id"),
+        duplicate_of.alias("duplicate_of"),
+        differing.alias("differing_fields"),
     )
+
+
+REASON_COLUMNS = ("kind", "field", "message", "stage")
+
+
+def with_rejection(records: DataFrame, reasons: DataFrame) -> DataFrame:
+    """``records`` (bronze or classified rows) named by ``reasons`` as rejected records.
+
+    ``reasons``: ``topic, partition, offset`` and the rejection's ``kind, field, message,
+    stage``; the result has what quarantine_rows needs.
+    """
+    joined = records.drop("rejection").join(
+        F.broadcast(reasons.select("topic", "partition", "offset", *REASON_COLUMNS)),
+        ["topic", "partition", "offset"],
+    )
+    for name, dtype in (
+        ("event_type", "string"),
+        ("event_id", "string"),
+        ("schema_version", "bigint"),
+    ):
+        if name not in records.columns:
+            joined = joined.withColumn(name, F.lit(None).cast(dtype))
+    rejection = F.struct(*[F.col(c).cast("string").alias(c) for c in REASON_COLUMNS])
+    return joined.withColumn("rejection", rejection).drop(*REASON_COLUMNS)
 
 
 def typed_events(
@@ -282,6 +432,8 @@ def typed_events(
 
     ``contracts`` are the versions present in the batch: their merged schema decides the
     columns, so a new version's fields appear as new columns when its first events arrive.
+    ``_typing_problem`` is null, or says that Spark read null where the event has a value
+    (the classifier's exactness rules should have caught it first: this is the safety net).
     """
     event_type = contracts[0].event_type
     schema = merged_schema(contracts)
@@ -314,20 +466,34 @@ def typed_events(
         F.col("kafka_timestamp"),
         F.col("ingested_at"),
         F.lit(PIPELINE_VERSION).alias("pipeline_version"),
+        _typing_problem(contracts).alias("_typing_problem"),
     ]
     return rows.select(*columns)
 
 
-def first_per_event_id(rows: DataFrame) -> DataFrame:
-    """One row per event_id within a batch: the first Kafka occurrence wins."""
-    order = Window.partitionBy("event_id").orderBy("kafka_topic", "kafka_partition", "kafka_offset")
-    return rows.withColumn("_n", F.row_number().over(order)).where("_n = 1").drop("_n")
+def _typing_problem(contracts: Sequence[Contract]) -> Column:
+    """Null, or which typed fields read null although the event fills one of them."""
+    problem = F.lit(None).cast("string")
+    for contract in contracts:
+        paths = [(k, F.col(f"_e.{k}")) for k in contract.envelope["properties"] if k != "payload"]
+        paths += [(k, F.col(f"_e.payload.{k}")) for k in contract.payload_fields]
+        typed = sum((c.isNotNull().cast("int") for _, c in paths), F.lit(0))
+        read_null = F.concat_ws(", ", *[F.when(c.isNull(), F.lit(k)) for k, c in paths])
+        problem = F.when(
+            (F.col("schema_version") == contract.version) & (typed < F.col("_present")),
+            F.concat(F.lit("Spark read null for a value the event has; null here: "), read_null),
+        ).otherwise(problem)
+    return problem
 
 
 def split_restricted(
     rows: DataFrame, contracts: Sequence[Contract], salt: str
 ) -> tuple[DataFrame, DataFrame | None]:
-    """The general table's rows (user text and PII hashed) and the restricted companion's."""
+    """The general table's rows (user text and PII hashed) and the restricted companion's.
+
+    The companion holds one row for each general row that carries user text or PII
+    (``contains_pii``), and no other: it is where the raw values live, keyed by event_id.
+    """
     classes = {k.split(".", 1)[1]: v for c in contracts for k, v in c.field_classes.items()}
     if not classes:
         return rows, None
@@ -348,7 +514,9 @@ def split_restricted(
         if classes[name] == USER_TEXT:
             general.append(F.length(name).alias(f"{name}_length"))
     keep = [*KEY_COLUMNS, *classes, *(c for c in GOVERNANCE_COLUMNS if c != RESCUED)]
-    restricted = rows.select(*[c for c in keep if c in rows.columns]).withColumn(
-        "data_classification", F.lit("restricted")
+    restricted = (
+        rows.where(F.col("contains_pii"))
+        .select(*[c for c in keep if c in rows.columns])
+        .withColumn("data_classification", F.lit("restricted"))
     )
     return rows.select(*general), restricted

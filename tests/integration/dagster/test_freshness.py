@@ -13,6 +13,7 @@ from pipelines.ingest.stream import run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from tests.kafka_helpers import create_registry_topics, private_settings
+from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +31,7 @@ def test_observer_reports_versions_and_freshness_checks_use_the_bound(
             ),
         )
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     lakehouse = LakehouseResource(
         lake_root=settings.lake_root, checkpoint_root=settings.checkpoint_root
     )

@@ -17,6 +17,7 @@ from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from tests.judge_server import JudgeServer
 from tests.kafka_helpers import consume, create_registry_topics, private_settings
+from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
 
@@ -35,6 +36,7 @@ def lake(kafka_broker, base_settings, spark, tmp_path_factory):
     with AgentEventProducer(settings) as producer:
         send_traffic(producer, traffic)
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     return settings
 
 
@@ -94,6 +96,7 @@ def test_v1_and_v2_differ_exactly_where_the_logic_changed(spark, lake):
                     )
                 )
     run_ingest(spark, lake, available_now=True)
+    assert_lake_exact(spark, lake)
     backfill(spark, lake, "helpfulness@1", day, day)
     backfill(spark, lake, "helpfulness@2", day, day)
     c = compare_versions(spark, lake, "helpfulness", 1, 2, day, examples=1000)
@@ -149,6 +152,7 @@ def test_as_of_reproduces_earlier_scores_after_more_data_arrived(spark, lake):
                 )
             )
     run_ingest(spark, lake, available_now=True)
+    assert_lake_exact(spark, lake)
     now = backfill(spark, lake, "helpfulness@2", day, day)
     assert now.units == first.units + 5
     again = backfill(spark, lake, "helpfulness@2", day, day, as_of=str(version))

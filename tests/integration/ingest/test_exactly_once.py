@@ -22,6 +22,7 @@ from tests.integration.ingest.conftest import (
     silver_progress,
     wait_committed,
 )
+from tests.lake import assert_lake_exact, with_user_text_or_pii
 
 pytestmark = pytest.mark.integration
 
@@ -62,6 +63,7 @@ def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, t
         seed=5, events=200_000, end_time=END, days_back=2, bad_fraction=0.02
     )
     stop_producing = threading.Event()
+    with_pii = {"feedback": 0, "interaction": 0}  # valid events whose raw text goes restricted
 
     def produce() -> None:
         records = iter(generator)  # the manifest counts a record when it is drawn
@@ -75,6 +77,8 @@ def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, t
                 i += 1
                 if record.kind == "valid":
                     producer.emit(record.event)
+                    if record.event_type in with_pii:
+                        with_pii[record.event_type] += with_user_text_or_pii(record.event)
                 else:
                     producer.produce_raw(record.topic, record.value, record.key)
                 if i % 100 == 0:  # ~1,500 records/s: batches keep coming while we kill
@@ -120,3 +124,13 @@ def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, t
     for b in batches:
         assert b["valid_rows"] + b["quarantined_rows"] + b["duplicate_rows"] == b["input_rows"]
     assert sum(b["input_rows"] for b in batches) == manifest["records_sent"]
+    assert sum(b["duplicate_rows"] for b in batches) == manifest["bad"]["duplicate"]
+    # every table, restricted companions included, and each batch's counts against the rows
+    # the tables hold for it (a replayed batch must count what its first attempt wrote)
+    for table, event_type in (
+        ("feedback_restricted", "feedback"),
+        ("interactions_restricted", "interaction"),
+    ):
+        restricted = spark.read.format("delta").load(settings.lake_path("silver", table))
+        assert restricted.count() == with_pii[event_type], table
+    assert_lake_exact(spark, settings)

@@ -13,6 +13,7 @@ from pipelines.ingest.stream import run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
 from tests.integration.ingest.conftest import END, produce, quarantine_by_kind
+from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
 
@@ -61,10 +62,12 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
     settings = lake
     first = produce(settings, seed=11, events=1500, schema_version=1)
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     assert "cache_hit" not in outcomes(spark, settings).columns
 
     second = produce(settings, seed=12, events=1500, schema_version=2)
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     table = outcomes(spark, settings)
     assert {"cache_hit", "model_provider"} <= set(table.columns)
     by_version = {
@@ -91,6 +94,7 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
         for event in v3:
             producer.emit(event)
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     table = outcomes(spark, settings)
     assert table.where(F.col("sla_met")).count() == len(v3)
     assert table.where(F.col("sla_met").isNull()).count() == table.count() - len(v3)
@@ -104,6 +108,7 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
         for event in v4:
             producer.emit(event)
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     assert outcomes(spark, settings).schema["retry_count"].dataType.simpleString() == "bigint"
     conflicts = (
         spark.read.format("delta")
@@ -124,8 +129,10 @@ def test_rescue_keeps_the_schema_and_fail_on_new_columns_stops(spark, lake):
     settings = lake
     produce(settings, seed=21, events=1200, schema_version=1)
     run_ingest(spark, settings, available_now=True, schema_evolution="rescue")
+    assert_lake_exact(spark, settings)
     second = produce(settings, seed=22, events=1200, schema_version=2)
     run_ingest(spark, settings, available_now=True, schema_evolution="rescue")
+    assert_lake_exact(spark, settings)
     table = outcomes(spark, settings)
     assert "cache_hit" not in table.columns
     rescued = table.where(F.col("schema_version") == 2).select("_rescued_data").collect()
@@ -150,6 +157,7 @@ def test_unknown_fields_are_rescued_never_lost(spark, lake):
         for event in events:
             producer.emit(event)
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     rows = outcomes(spark, settings).select("_rescued_data").collect()
     assert len(rows) == len(events)
     assert {r["_rescued_data"] for r in rows} == {
@@ -171,6 +179,7 @@ def test_replay_lands_records_of_a_missing_version_exactly_once(spark, lake, con
         for e in future:  # a newer producer: its contract has not reached the lake yet
             producer.produce_raw("agent.feedback.v1", serialize(e), e["session_id"])
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     quarantined = quarantine_by_kind(spark, settings)
     assert quarantined["unknown_schema_version"] == len(future)
     before = spark.read.format("delta").load(settings.lake_path("silver", "feedback")).count()
@@ -193,6 +202,8 @@ def test_replay_lands_records_of_a_missing_version_exactly_once(spark, lake, con
         .collect()
     }
     assert status["replayed"] == len(future)
+
+    assert_lake_exact(spark, settings)
 
     second = replay_quarantine(spark, settings)
     assert (second.landed, second.already_in_silver) == (0, 0)

@@ -101,6 +101,24 @@ def test_verify_offsets_from_the_shell_and_on_a_damaged_copy(spark, streamed, tm
     assert "1 missing: 17" in broken[0].describe()
 
 
+def test_verify_lake_from_the_shell_names_each_invariant(streamed):
+    settings, manifest = streamed
+    verified = afl(settings, "verify", "lake")
+    assert verified.returncode == 0, verified.stdout + verified.stderr[-2000:]
+    lines = verified.stdout.strip().splitlines()
+    assert [line.split(":")[0].split(None, 1)[1] for line in lines[:-1]] == [
+        "bronze offsets",
+        "batch accounting",
+        "every record accounted",
+        "restricted companions",
+        "one row per event_id",
+        "traceable to bronze",
+    ]
+    assert all(line.startswith("ok ") for line in lines[:-1])
+    assert lines[-1] == "6 of 6 invariants hold"
+    assert f"{manifest['bad']['duplicate']:,} copies" in lines[2]
+
+
 def test_sql_by_name_prints_a_table(streamed):
     settings, manifest = streamed
     done = afl(settings, "sql", "SELECT event_type, count(*) FROM silver.outcomes GROUP BY 1")

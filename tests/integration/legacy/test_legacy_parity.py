@@ -16,6 +16,7 @@ from pipelines.legacy.seed import seed_app_db
 from pipelines.parity.config import load_parity_config
 from pipelines.parity.run import run_parity
 from tests.kafka_helpers import create_registry_topics
+from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +32,7 @@ def prepare(spark, settings) -> dict[date, int]:
     exported = {day: run_nightly_etl(spark, settings, day).rows for day in DAYS}
     run_mirror(spark, settings)
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     return exported
 
 
@@ -170,6 +172,7 @@ def test_rerunning_the_mirror_for_the_same_window_adds_nothing(spark, sqlite_lak
     again = run_mirror(spark, settings, replay_from=datetime(2026, 1, 1))
     assert again.published > 250
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     assert spark.read.format("delta").load(feedback).count() == before
     mirrored = spark.read.format("delta").load(feedback).where(F.col("source") == "legacy_mirror")
     assert mirrored.count() == before

@@ -16,6 +16,7 @@ from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.quality.runner import validate_table_day
 from tests import AFL
 from tests.kafka_helpers import create_registry_topics, private_settings
+from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +34,7 @@ def lake(kafka_broker, base_settings, spark, tmp_path_factory):
     with AgentEventProducer(settings) as producer:
         send_traffic(producer, traffic)
     run_ingest(spark, settings, available_now=True)
+    assert_lake_exact(spark, settings)
     # the faulty day: a duplicate event, a rating out of range, a row without tenant
     path = settings.lake_path("silver", "feedback")
     feedback = spark.read.format("delta").load(path).where(F.col("event_date") == FAULTY)

@@ -9,10 +9,10 @@ from pyspark.sql import types as T
 from pipelines.contracts.registry import contract_set, serialize
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.transforms.bronze import BRONZE_SCHEMA
+from pipelines.transforms.dedup import decide, earlier_copies
 from pipelines.transforms.silver import (
     IngestRules,
     classify,
-    first_per_event_id,
     quarantine_rows,
     split_restricted,
     typed_events,
@@ -140,10 +140,12 @@ def test_source_header_marks_mirrored_rows(spark):
 def test_first_occurrence_of_an_event_id_wins(spark):
     value = serialize(feedback("e1"))
     classified = classify(bronze(spark, [("feedback", 9, value), ("feedback", 3, value)]), RULES)
-    rows = first_per_event_id(
-        typed_events(classified, [contract_set().get("feedback", 1)], RULES)
-    ).collect()
-    assert [(r["event_id"], r["kafka_offset"]) for r in rows] == [("e1", 3)]
+    rows = typed_events(classified, [contract_set().get("feedback", 1)], RULES)
+    decided = decide(rows, earlier_copies(rows.limit(0), rows)).collect()
+    landing = [(r["event_id"], r["kafka_offset"]) for r in decided if r["_original"] is None]
+    assert landing == [("e1", 3)]
+    [copy] = [r for r in decided if r["_original"] is not None]
+    assert (copy["kafka_offset"], copy["_original"]["kafka_offset"]) == (9, 3)
 
 
 def test_user_text_and_pii_only_hashed_in_general_rows(spark):

@@ -1,0 +1,153 @@
+"""Does a silver micro-batch cost more as the day's partitions grow? (issue 13)
+
+    .venv/bin/python -m benchmarks.silver_batch_scaling --sizes 0,5000000,20000000,50000000
+
+No broker needed. One event date D; before each measurement the silver tables get more rows
+on D (synthetic copies of real silver rows, new event ids, ``ingested_at`` spread evenly over
+the 24 hours before the batch, files in arrival order as streaming appends leave them),
+until they hold each --sizes total. Then, at each size, in the same run:
+
+1. the silver batch: 20,000 new valid events of D (occurred within the last minutes,
+   as live traffic is) through the stream's own batch writer, timed end to end;
+2. baseline: the lookup the writer used before issue 13, an anti-join of the batch's
+   event ids against every event id of D's partitions, timed alone.
+
+Prints one line per size; the driver is the default 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipelines.ingest.batch import SilverBatch
+from pipelines.producer.traffic import TrafficGenerator
+from pipelines.settings import Settings
+from pipelines.spark.session import get_spark
+from pipelines.spark.tables import SILVER_TABLE_FOR
+from pipelines.transforms.bronze import BRONZE_SCHEMA
+
+DAY = datetime(2026, 11, 20, tzinfo=UTC)
+BATCH_AT = DAY + timedelta(hours=20)  # the measured batches arrive at 20:00 on D
+
+
+def bronze_batch(spark: SparkSession, seed: int, events: int, at: datetime) -> DataFrame:
+    """``events`` valid records of D as the stream's bronze rows, arriving at ``at``."""
+    generator = TrafficGenerator(seed=seed, events=events, end_time=at, days_back=0.004)
+    rows = []
+    for offset, record in enumerate(generator):
+        rows.append(
+            (
+                record.key,
+                record.value,
+                [],
+                f"bench.{record.topic}",
+                offset % 3,
+                1_000_000_000 * seed + offset,
+                at.replace(tzinfo=None),
+                at.replace(tzinfo=None),
+                at.date(),
+            )
+        )
+    return spark.createDataFrame(rows, BRONZE_SCHEMA)
+
+
+def grow_to(
+    spark: SparkSession, settings: Settings, sample: dict[str, DataFrame], total: int, held: int
+) -> int:
+    """Append synthetic rows to D's partitions until the silver tables hold ``total`` rows."""
+    if total <= held:
+        return held
+    weights = {t: frame.count() for t, frame in sample.items()}
+    all_rows = sum(weights.values())
+    for table, frame in sample.items():
+        wanted = (total - held) * weights[table] // all_rows
+        copies = wanted // weights[table] + 1
+        grown = (
+            frame.crossJoin(spark.range(copies).withColumnRenamed("id", "_copy"))
+            .limit(wanted)
+            .withColumn("_n", F.monotonically_increasing_id())
+            .withColumns(
+                {
+                    "event_id": F.concat(F.col("event_id"), F.lit("-"), F.col("_n")),
+                    "kafka_offset": F.col("_n") + F.lit(10_000_000_000 + held),
+                    # arrivals spread over the day before the batch, oldest first
+                    "ingested_at": F.lit(BATCH_AT.replace(tzinfo=None))
+                    - F.make_interval(secs=F.lit(86_400.0) * F.rand(seed=len(table))),
+                }
+            )
+            .drop("_copy", "_n")
+            .repartitionByRange(max(1, wanted // 400_000), "ingested_at")
+            .sortWithinPartitions("ingested_at")
+        )
+        grown.write.format("delta").mode("append").save(settings.lake_path("silver", table))
+    return total
+
+
+def old_lookup_seconds(spark: SparkSession, settings: Settings, batch: DataFrame) -> float:
+    """The pre-issue-13 dedup: every event id of D's partitions against the batch's."""
+    started = time.perf_counter()
+    ids = batch.select(
+        F.get_json_object(F.col("value").cast("string"), "$.event_id").alias("event_id")
+    )
+    for table in SILVER_TABLE_FOR.values():
+        path = settings.lake_path("silver", table)
+        existing = spark.read.format("delta").load(path).where(F.col("event_date") == DAY.date())
+        ids.join(existing.select("event_id"), "event_id", "left_anti").count()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="0,5000000,20000000,50000000")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--root", default="/tmp/afl-bench")
+    args = parser.parse_args()
+    root = Path(args.root) / uuid.uuid4().hex[:8]
+    settings = Settings.from_env().with_overrides(
+        lake_root=str(root / "lake"),
+        checkpoint_root=str(root / "checkpoints"),
+        topic_prefix="bench.",
+    )
+    spark = get_spark(settings, app_name="afl-bench-silver-scaling")
+    writer = SilverBatch(settings, query_name="bench_silver")
+    # a first batch creates the tables; its rows are the sample the synthetic rows copy
+    writer.write(
+        bronze_batch(spark, 1, 60_000, BATCH_AT - timedelta(days=1, hours=-1)),
+        ("bench", 0),
+        time.time(),
+    )
+    sample = {
+        table: spark.read.format("delta").load(settings.lake_path("silver", table)).cache()
+        for table in SILVER_TABLE_FOR.values()
+    }
+    held = sum(frame.count() for frame in sample.values())
+    print(f"sample: {held:,} silver rows", flush=True)
+    for step, size in enumerate(int(s) for s in args.sizes.split(",")):
+        started = time.perf_counter()
+        held = grow_to(spark, settings, sample, size, held)
+        grown_s = time.perf_counter() - started
+        batch = bronze_batch(spark, 10 + step, args.events, BATCH_AT + timedelta(minutes=step))
+        batch.cache().count()
+        baseline = old_lookup_seconds(spark, settings, batch)
+        started = time.perf_counter()
+        counts = writer.write(batch, ("bench", step + 1), time.time())
+        seconds = time.perf_counter() - started
+        assert counts.valid_rows == args.events - counts.duplicate_rows - counts.quarantined_rows
+        print(
+            f"{size:>12,} rows on D (grown in {grown_s:.0f} s): silver batch of "
+            f"{args.events:,} in {seconds:.2f} s ({counts.valid_rows:,} landed); "
+            f"baseline date-partition anti-join alone {baseline:.2f} s",
+            flush=True,
+        )
+        batch.unpersist()
+
+
+if __name__ == "__main__":
+    main()

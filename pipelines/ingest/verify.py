@@ -1,0 +1,342 @@
+"""``afl verify lake``: the lake's invariants, checked from the tables themselves.
+
+Each check reads what the stream wrote and says, in one line, whether the promise holds:
+
+- bronze offsets: every Kafka offset from the low watermark to the committed end, once;
+- batch accounting: every silver micro-batch's valid + quarantined + duplicates = input,
+  and its valid and quarantined counts match the rows the tables hold for that batch;
+- every record accounted: each bronze record the silver query has processed is a silver
+  row, a quarantine row, or an identical copy of an event that is in silver;
+- restricted companions: each general row carrying user text or PII has exactly one
+  restricted row, and each restricted row one general row;
+- one row per event_id in every silver table;
+- traceable: every silver and quarantine row points at a bronze record.
+
+They assume one silver checkpoint lineage (a reset checkpoint re-reads bronze: its second
+pass would count everything as duplicates).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import reduce
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipelines.contracts.registry import contract_set
+from pipelines.errors import AflError
+from pipelines.ingest.batch import SILVER_QUERY
+from pipelines.ingest.offsets import verify_offsets
+from pipelines.settings import Settings
+from pipelines.spark.io import list_names, read_text
+from pipelines.spark.tables import (
+    BRONZE_AGENT_EVENTS,
+    QUARANTINE,
+    SILVER_TABLE_FOR,
+    STREAM_PROGRESS,
+    silver_restricted_spec,
+    silver_spec,
+)
+
+RECORD = ["topic", "partition", "offset"]
+SHOWN = 5  # examples named per violation
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    seconds: float
+
+    def describe(self) -> str:
+        return (
+            f"{'ok' if self.ok else 'BROKEN':6} {self.name}: {self.detail} ({self.seconds:.1f} s)"
+        )
+
+
+def verify_lake(spark: SparkSession, settings: Settings) -> list[Check]:
+    """Every invariant, in order; each result says what it found."""
+    lake = _Lake.load(spark, settings)
+    checks: list[tuple[str, Callable[[], tuple[bool, str]]]] = [
+        ("bronze offsets", lambda: _offsets(spark, settings)),
+        ("batch accounting", lake.accounting),
+        ("every record accounted", lake.records_accounted),
+        ("restricted companions", lake.companions),
+        ("one row per event_id", lake.unique_event_ids),
+        ("traceable to bronze", lake.traceable),
+    ]
+    results = []
+    for name, run in checks:
+        started = time.perf_counter()
+        ok, detail = run()
+        results.append(Check(name, ok, detail, time.perf_counter() - started))
+    return results
+
+
+def _offsets(spark: SparkSession, settings: Settings) -> tuple[bool, str]:
+    reports = verify_offsets(spark, settings)
+    broken = [r.describe() for r in reports if not r.ok]
+    rows = sum(r.rows for r in reports)
+    if broken:
+        return False, f"{len(broken)} partition(s) broken: " + "; ".join(broken[:SHOWN])
+    return True, f"{len(reports)} partitions, {rows:,} records, no gap, no repeat"
+
+
+class _Lake:
+    """The tables the checks read, loaded once."""
+
+    def __init__(self, spark: SparkSession, settings: Settings) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.bronze = _read(spark, BRONZE_AGENT_EVENTS.path(settings))
+        if self.bronze is None:
+            raise AflError("there is no bronze table yet; run `afl stream` first")
+        self.general: dict[str, DataFrame] = {}
+        self.restricted: dict[str, DataFrame] = {}
+        for event_type in SILVER_TABLE_FOR:
+            spec = silver_spec(event_type)
+            frame = _read(spark, spec.path(settings))
+            if frame is not None:
+                self.general[spec.qualified_name] = frame
+            restricted = silver_restricted_spec(event_type, contract_set())
+            if restricted is not None:
+                frame = _read(spark, restricted.path(settings))
+                if frame is not None:
+                    self.restricted[event_type] = frame
+        self.quarantine = _read(spark, QUARANTINE.path(settings))
+        progress = _read(spark, STREAM_PROGRESS.path(settings))
+        self.progress = (
+            progress.where(F.col("query_name") == SILVER_QUERY) if progress is not None else None
+        )
+
+    @classmethod
+    def load(cls, spark: SparkSession, settings: Settings) -> _Lake:
+        return cls(spark, settings)
+
+    def silver_coords(self) -> DataFrame | None:
+        frames = [
+            t.select(
+                F.col("kafka_topic").alias("topic"),
+                F.col("kafka_partition").alias("partition"),
+                F.col("kafka_offset").alias("offset"),
+                "event_id",
+                "ingest_batch_id",
+            )
+            for t in self.general.values()
+        ]
+        return reduce(DataFrame.unionByName, frames) if frames else None
+
+    def quarantine_coords(self) -> DataFrame | None:
+        if self.quarantine is None:
+            return None
+        return self.quarantine.select(
+            F.col("kafka_topic").alias("topic"),
+            F.col("kafka_partition").alias("partition"),
+            F.col("kafka_offset").alias("offset"),
+            "status",
+            "ingest_batch_id",
+        )
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def accounting(self) -> tuple[bool, str]:
+        if self.progress is None:
+            return False, "no ops.stream_progress rows for the silver query"
+        rows = self.progress.select(
+            "batch_id", "input_rows", "valid_rows", "quarantined_rows", "duplicate_rows"
+        ).collect()
+        problems = [
+            f"batch {r['batch_id']}: {r['valid_rows']} valid + {r['quarantined_rows']} "
+            f"quarantined + {r['duplicate_rows']} duplicates != {r['input_rows']} read"
+            for r in rows
+            if r["valid_rows"] + r["quarantined_rows"] + r["duplicate_rows"] != r["input_rows"]
+        ]
+        claimed = {}
+        for r in rows:
+            valid, quarantined = claimed.get(r["batch_id"], (0, 0))
+            claimed[r["batch_id"]] = (valid + r["valid_rows"], quarantined + r["quarantined_rows"])
+        silver = self.silver_coords()
+        landed = (
+            {r[0]: r[1] for r in silver.groupBy("ingest_batch_id").count().collect()}
+            if silver is not None
+            else {}
+        )
+        quarantine = self.quarantine_coords()
+        held = (
+            {r[0]: r[1] for r in quarantine.groupBy("ingest_batch_id").count().collect()}
+            if quarantine is not None
+            else {}
+        )
+        for batch_id, (valid, quarantined) in sorted(claimed.items()):
+            if landed.get(batch_id, 0) != valid:
+                problems.append(
+                    f"batch {batch_id}: progress says {valid} landed, silver holds "
+                    f"{landed.get(batch_id, 0)}"
+                )
+            if held.get(batch_id, 0) != quarantined:
+                problems.append(
+                    f"batch {batch_id}: progress says {quarantined} quarantined, quarantine "
+                    f"holds {held.get(batch_id, 0)}"
+                )
+        strays = sorted(b for b in set(landed) | set(held) if b is not None and b not in claimed)
+        if strays:
+            problems.append(f"rows written by batches with no progress row: {strays[:SHOWN]}")
+        if problems:
+            return False, f"{len(problems)} problem(s): " + "; ".join(problems[:SHOWN])
+        totals = [sum(r[k] for r in rows) for k in ("input_rows", "valid_rows")]
+        return True, f"{len(rows)} batches balance ({totals[0]:,} read, {totals[1]:,} landed)"
+
+    def records_accounted(self) -> tuple[bool, str]:
+        processed, note = _processed_bronze(self.spark, self.settings, self.bronze)
+        records = processed.select(*RECORD, "value")
+        silver = self.silver_coords()
+        quarantine = self.quarantine_coords()
+        both = 0
+        if silver is not None:
+            records = records.join(silver.select(*RECORD), RECORD, "left_anti")
+        if quarantine is not None:
+            records = records.join(quarantine.select(*RECORD), RECORD, "left_anti")
+            if silver is not None:
+                both = (
+                    silver.select(*RECORD)
+                    .join(quarantine.where(F.col("status") == "quarantined"), RECORD)
+                    .count()
+                )
+        copies = records.select(
+            *RECORD, F.get_json_object(F.col("value").cast("string"), "$.event_id").alias("eid")
+        ).cache()
+        try:
+            n_copies = copies.count()
+            ids = silver.select(F.col("event_id").alias("eid")) if silver is not None else None
+            lost = (copies.join(ids, "eid", "left_anti") if ids is not None else copies).collect()
+        finally:
+            copies.unpersist()
+        counted = (
+            self.progress.agg(F.sum("duplicate_rows")).first()[0] or 0
+            if self.progress is not None
+            else 0
+        )
+        problems = []
+        if lost:
+            shown = ", ".join(f"{r['topic']}[{r['partition']}]@{r['offset']}" for r in lost[:SHOWN])
+            problems.append(f"{len(lost)} record(s) in neither silver nor quarantine: {shown}")
+        if both:
+            problems.append(f"{both} record(s) both in silver and still quarantined")
+        if note is None and n_copies != counted:
+            problems.append(f"{n_copies:,} copies found, progress counted {counted:,}")
+        if problems:
+            return False, "; ".join(problems)
+        return True, f"{processed.count():,} records: silver, quarantine or {n_copies:,} copies" + (
+            f" ({note})" if note else ""
+        )
+
+    def companions(self) -> tuple[bool, str]:
+        problems, checked = [], 0
+        for event_type, restricted in self.restricted.items():
+            general = self.general.get(silver_spec(event_type).qualified_name)
+            if general is None:
+                problems.append(f"{event_type}: a restricted table without its general table")
+                continue
+            with_pii = general.where(F.col("contains_pii")).groupBy("event_id").count()
+            held = restricted.groupBy("event_id").count()
+            paired = with_pii.alias("g").join(held.alias("r"), "event_id", "full_outer")
+            bad = paired.where(
+                F.col("g.count").isNull()
+                | F.col("r.count").isNull()
+                | (F.col("g.count") != 1)
+                | (F.col("r.count") != 1)
+            )
+            summary = bad.agg(
+                F.sum(F.col("r.count").isNull().cast("int")).alias("missing"),
+                F.sum(F.col("g.count").isNull().cast("int")).alias("orphans"),
+                F.sum((F.col("r.count") > 1).cast("int")).alias("doubled"),
+            ).first()
+            checked += with_pii.count()
+            for name, label in (
+                ("missing", "general rows with user text/PII but no restricted row"),
+                ("orphans", "restricted rows with no general row carrying user text/PII"),
+                ("doubled", "event_ids with more than one restricted row"),
+            ):
+                if summary[name]:
+                    problems.append(f"{event_type}: {summary[name]} {label}")
+        if problems:
+            return False, "; ".join(problems)
+        return True, f"{checked:,} rows with user text or PII, each with one restricted row"
+
+    def unique_event_ids(self) -> tuple[bool, str]:
+        tables = {**self.general}
+        for event_type, frame in self.restricted.items():
+            tables[silver_restricted_spec(event_type, contract_set()).qualified_name] = frame  # type: ignore[union-attr]
+        problems = []
+        for name, frame in sorted(tables.items()):
+            repeated = frame.groupBy("event_id").count().where("count > 1")
+            found = repeated.limit(SHOWN).collect()
+            if found:
+                total = repeated.count()
+                shown = ", ".join(f"{r['event_id']} x{r['count']}" for r in found)
+                problems.append(f"{name}: {total} event_id(s) repeated ({shown})")
+        if problems:
+            return False, "; ".join(problems)
+        return True, f"{len(tables)} tables, every event_id once"
+
+    def traceable(self) -> tuple[bool, str]:
+        known = self.bronze.select(*RECORD)
+        problems, rows = [], 0
+        for name, frame in (
+            ("silver", self.silver_coords()),
+            ("quarantine", self.quarantine_coords()),
+        ):
+            if frame is None:
+                continue
+            rows += frame.count()
+            orphans = frame.select(*RECORD).join(known, RECORD, "left_anti").count()
+            if orphans:
+                problems.append(f"{orphans} {name} row(s) point at no bronze record")
+        if problems:
+            return False, "; ".join(problems)
+        return True, f"{rows:,} silver and quarantine rows, each at a bronze record"
+
+
+def _read(spark: SparkSession, path: str) -> DataFrame | None:
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return spark.read.format("delta").load(path)
+
+
+def _processed_bronze(
+    spark: SparkSession, settings: Settings, bronze: DataFrame
+) -> tuple[DataFrame, str | None]:
+    """Bronze as far as the silver query has committed, and a note if only roughly known."""
+    checkpoint = settings.checkpoint_path(SILVER_QUERY)
+    commits = [int(n) for n in list_names(spark, f"{checkpoint}/commits") if n.isdigit()]
+    if not commits:
+        return bronze.limit(0), "the silver query has committed nothing yet"
+    lines = read_text(spark, f"{checkpoint}/offsets/{max(commits)}").strip().splitlines()
+    offset = json.loads(lines[2])
+    version, index = int(offset["reservoirVersion"]), int(offset["index"])
+    path = BRONZE_AGENT_EVENTS.path(settings)
+    if index == -1:
+        return _as_of(spark, path, version - 1), None
+    if offset.get("isStartingVersion"):  # the first batches read the snapshot's files
+        total = len(_as_of(spark, path, version).inputFiles())
+    else:
+        total = _files_added(spark, path, version)
+    if index >= total - 1:
+        return _as_of(spark, path, version), None
+    earlier = _as_of(spark, path, version - 1) if version > 0 else bronze.limit(0)
+    return earlier, f"silver is inside bronze version {version}; its records are not counted"
+
+
+def _as_of(spark: SparkSession, path: str, version: int) -> DataFrame:
+    return spark.read.format("delta").option("versionAsOf", version).load(path)
+
+
+def _files_added(spark: SparkSession, path: str, version: int) -> int:
+    commit = read_text(spark, f"{path}/_delta_log/{version:020d}.json")
+    return sum(1 for line in commit.splitlines() if line.startswith('{"add"'))

@@ -1,0 +1,55 @@
+"""First copy wins; copies with other content are told apart from retries."""
+
+import orjson
+from pyspark.sql import types as T
+
+from pipelines.transforms.dedup import content_differences, decide
+
+EVENT = {
+    "event_id": "e1",
+    "occurred_at": "2026-11-20T09:30:00Z",
+    "payload": {"rating": 4, "comment": None},
+}
+
+
+def test_the_same_content_in_other_bytes_is_a_retry():
+    reordered = orjson.dumps(dict(reversed(list(EVENT.items()))), option=orjson.OPT_INDENT_2)
+    assert content_differences(reordered, orjson.dumps(EVENT)) == []
+
+
+def test_differences_are_named_by_field():
+    other = {**EVENT, "occurred_at": "2026-11-12T09:30:00Z", "payload": {"rating": 4.0, "x": 1}}
+    assert content_differences(orjson.dumps(other), orjson.dumps(EVENT)) == [
+        "occurred_at",
+        "payload.rating",  # 4.0 is not 4
+        "payload.x",  # (a missing field and a null one are the same to the lake)
+    ]
+    assert content_differences(b"{not json", orjson.dumps(EVENT)) == ["<unreadable>"]
+
+
+def test_an_earlier_batch_copy_wins_over_every_copy_in_this_batch(spark):
+    rows = spark.createDataFrame(
+        [("e1", "t", 0, 7), ("e1", "t", 0, 3), ("e2", "t", 1, 9), ("e2", "t", 0, 11)],
+        "event_id string, kafka_topic string, kafka_partition int, kafka_offset long",
+    )
+    coords = T.StructType(
+        [
+            T.StructField("kafka_topic", T.StringType()),
+            T.StructField("kafka_partition", T.IntegerType()),
+            T.StructField("kafka_offset", T.LongType()),
+        ]
+    )
+    earlier = spark.createDataFrame(
+        [("e2", ("t", 2, 1))],
+        T.StructType(
+            [T.StructField("event_id", T.StringType()), T.StructField("_original", coords)]
+        ),
+    )
+    decided = {
+        (r["event_id"], r["kafka_partition"], r["kafka_offset"]): r["_original"]
+        for r in decide(rows, earlier).collect()
+    }
+    assert decided[("e1", 0, 3)] is None  # lands: the batch's first copy
+    assert tuple(decided[("e1", 0, 7)]) == ("t", 0, 3)
+    assert tuple(decided[("e2", 1, 9)]) == ("t", 2, 1)  # an earlier batch landed e2
+    assert tuple(decided[("e2", 0, 11)]) == ("t", 2, 1)
