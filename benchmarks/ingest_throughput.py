@@ -1,6 +1,6 @@
 """Ingest throughput and freshness, with a bare consumer as the baseline in the same run.
 
-    .venv/bin/python -m benchmarks.ingest_throughput --events 1000000 --rate 2000 --seconds 60
+    .venv/bin/python -m benchmarks.ingest_throughput --events 1000000 --skip-freshness
     .venv/bin/python -m benchmarks.ingest_throughput --skip-catch-up \
         --rate 2000 --seconds 120 --warmup 60
 
@@ -8,11 +8,12 @@ Needs the local broker (`afl infra up`). Three measurements, each on fresh topic
 
 1. baselines: a bare confluent-kafka consumer reads every record of the topics (no parsing);
    Spark's Kafka source alone reads them into a noop sink (the ceiling of any Spark design)
-2. catch-up: `run_ingest(available_now=True)`: Kafka -> bronze -> silver/quarantine,
-   timed per phase; events/s = records / (bronze + silver seconds)
-3. freshness: the continuous stream while a producer sends a steady --rate events/s for
-   --seconds; per event, produced (Kafka timestamp) -> visible in silver (end of the silver
-   micro-batch that committed it); p50 / p95 / max.
+2. catch-up: `run_ingest(CATCH_UP)`: Kafka -> bronze, silver, quarantine, progress
+3. freshness: the continuous stream while a producer on this machine sends a steady
+   --rate events/s of live traffic (each event occurs as it is sent) for --seconds; per
+   event, produced (Kafka timestamp) -> visible in silver (the end of the micro-batch that
+   committed it); p50 / p95 / max. --preload N puts N rows in today's silver partitions
+   first (synthetic copies, arrivals spread over the preceding day).
 """
 
 from __future__ import annotations
@@ -28,14 +29,8 @@ from confluent_kafka import Consumer
 from pyspark.sql import functions as F
 
 from pipelines.contracts.topics import TOPICS
-from pipelines.ingest.stream import (
-    BRONZE_QUERY,
-    DEFAULT_MAX_OFFSETS_PER_TRIGGER,
-    SILVER_QUERY,
-    run_bronze_catch_up,
-    run_ingest,
-    start_silver_query,
-)
+from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.stream import CATCH_UP, DEFAULT_MAX_OFFSETS_PER_TRIGGER, run_ingest
 from pipelines.kafka_admin import create_topics
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
@@ -103,14 +98,10 @@ def spark_source_rate(spark, settings: Settings, root: Path, expected: int) -> f
     return expected / elapsed
 
 
-def catch_up(spark, settings: Settings) -> tuple[float, float]:
+def catch_up(spark, settings: Settings) -> float:
     started = time.perf_counter()
-    run_bronze_catch_up(spark, settings)
-    bronze_s = time.perf_counter() - started
-    started = time.perf_counter()
-    silver = start_silver_query(spark, settings, available_now=True)
-    silver.awaitTermination()
-    return bronze_s, time.perf_counter() - started
+    run_ingest(spark, settings, CATCH_UP)
+    return time.perf_counter() - started
 
 
 def freshness(spark, settings: Settings, rate: int, seconds: int, warmup: int) -> dict[str, float]:
@@ -119,20 +110,20 @@ def freshness(spark, settings: Settings, rate: int, seconds: int, warmup: int) -
         target=run_ingest, args=(spark, settings), kwargs={"stop_event": stop}, daemon=True
     )
     stream.start()
-    time.sleep(20)  # let both queries start and run their first (empty) batches
+    time.sleep(20)  # let the query start and run its first (empty) batches
     generator = TrafficGenerator(
         seed=9, events=rate * (warmup + seconds), end_time=END, days_back=1
     )
     measured_from = time.time() + warmup  # events produced before this are warm-up
     with AgentEventProducer(settings) as producer:
-        send_traffic(producer, generator, rate=rate)
+        send_traffic(producer, generator, rate=rate, live=True)
     time.sleep(15)  # let the last micro-batches land
     stop.set()
     stream.join(timeout=300)
     progress = (
         spark.read.format("delta")
         .load(STREAM_PROGRESS.path(settings))
-        .where(F.col("query_name") == SILVER_QUERY)
+        .where(F.col("query_name") == INGEST_QUERY)
         .select(F.col("batch_id").alias("ingest_batch_id"), "finished_at")
     )
     rows = None
@@ -199,22 +190,23 @@ def measure_catch_up(spark, base: Settings, root: Path, args: argparse.Namespace
     print(f"bare consumer: {consumed:,} records at {consumer_rate:,.0f}/s", flush=True)
     source_rate = spark_source_rate(spark, settings, root, consumed)
     print(f"Spark Kafka source -> noop sink: {source_rate:,.0f}/s", flush=True)
-    bronze_s, silver_s = catch_up(spark, settings)
-    total = bronze_s + silver_s
+    total = catch_up(spark, settings)
+    rate = args.events / total
     print(
-        f"catch-up: bronze {bronze_s:.1f}s ({args.events / bronze_s:,.0f}/s), "
-        f"silver {silver_s:.1f}s ({args.events / silver_s:,.0f}/s), "
-        f"end to end {total:.1f}s = {args.events / total:,.0f} events/s",
+        f"catch-up end to end: {total:.1f}s = {rate:,.0f} events/s "
+        f"({rate / source_rate:.2f}x the Spark Kafka source alone)",
         flush=True,
     )
-    for query in (BRONZE_QUERY, SILVER_QUERY):
-        batches = (
-            spark.read.format("delta")
-            .load(STREAM_PROGRESS.path(settings))
-            .where(F.col("query_name") == query)
-            .count()
-        )
-        print(f"  {query}: {batches} micro-batch(es)")
+    batches = (
+        spark.read.format("delta")
+        .load(STREAM_PROGRESS.path(settings))
+        .where(F.col("query_name") == INGEST_QUERY)
+        .select("batch_id", "input_rows", "duration_ms")
+        .orderBy("batch_id")
+        .collect()
+    )
+    for b in batches:
+        print(f"  batch {b['batch_id']}: {b['input_rows']:,} records in {b['duration_ms']:,} ms")
 
 
 if __name__ == "__main__":

@@ -26,36 +26,41 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipelines.ingest.batch import SilverBatch
+from pipelines.ingest.batch import IngestBatch
 from pipelines.producer.traffic import TrafficGenerator
 from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
 from pipelines.spark.tables import SILVER_TABLE_FOR
-from pipelines.transforms.bronze import BRONZE_SCHEMA
 
 DAY = datetime(2026, 11, 20, tzinfo=UTC)
 BATCH_AT = DAY + timedelta(hours=20)  # the measured batches arrive at 20:00 on D
 
 
-def bronze_batch(spark: SparkSession, seed: int, events: int, at: datetime) -> DataFrame:
-    """``events`` valid records of D as the stream's bronze rows, arriving at ``at``."""
+KAFKA_ROWS = (
+    "key binary, value binary, topic string, partition int, offset long, "
+    "timestamp timestamp, headers array<struct<key:string,value:binary>>"
+)
+
+
+def kafka_batch(spark: SparkSession, seed: int, events: int, at: datetime) -> DataFrame:
+    """``events`` valid records of D as the Kafka source hands them over: live traffic,
+    each sent a second after it occurred, the last ones around ``at``."""
     generator = TrafficGenerator(seed=seed, events=events, end_time=at, days_back=0.004)
     rows = []
     for offset, record in enumerate(generator):
+        occurred = datetime.fromisoformat(record.event["occurred_at"].replace("Z", "+00:00"))
         rows.append(
             (
-                record.key,
+                (record.key or "").encode(),
                 record.value,
-                [],
                 f"bench.{record.topic}",
                 offset % 3,
                 1_000_000_000 * seed + offset,
-                at.replace(tzinfo=None),
-                at.replace(tzinfo=None),
-                at.date(),
+                (occurred + timedelta(seconds=1)).replace(tzinfo=None),
+                [],
             )
         )
-    return spark.createDataFrame(rows, BRONZE_SCHEMA)
+    return spark.createDataFrame(rows, KAFKA_ROWS)
 
 
 def grow_to(
@@ -116,13 +121,10 @@ def main() -> None:
         topic_prefix="bench.",
     )
     spark = get_spark(settings, app_name="afl-bench-silver-scaling")
-    writer = SilverBatch(settings, query_name="bench_silver")
+    writer = IngestBatch(settings, query_name="bench_ingest")
+    writer.query_id = "bench"
     # a first batch creates the tables; its rows are the sample the synthetic rows copy
-    writer.write(
-        bronze_batch(spark, 1, 60_000, BATCH_AT - timedelta(days=1, hours=-1)),
-        ("bench", 0),
-        time.time(),
-    )
+    writer.write(kafka_batch(spark, 1, 60_000, BATCH_AT - timedelta(hours=19)), 0, time.time())
     sample = {
         table: spark.read.format("delta").load(settings.lake_path("silver", table)).cache()
         for table in SILVER_TABLE_FOR.values()
@@ -133,11 +135,11 @@ def main() -> None:
         started = time.perf_counter()
         held = grow_to(spark, settings, sample, size, held)
         grown_s = time.perf_counter() - started
-        batch = bronze_batch(spark, 10 + step, args.events, BATCH_AT + timedelta(minutes=step))
+        batch = kafka_batch(spark, 10 + step, args.events, BATCH_AT + timedelta(minutes=step))
         batch.cache().count()
         baseline = old_lookup_seconds(spark, settings, batch)
         started = time.perf_counter()
-        counts = writer.write(batch, ("bench", step + 1), time.time())
+        counts = writer.write(batch, step + 1, time.time())
         seconds = time.perf_counter() - started
         assert counts.valid_rows == args.events - counts.duplicate_rows - counts.quarantined_rows
         print(

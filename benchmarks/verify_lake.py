@@ -20,7 +20,7 @@ from pathlib import Path
 from delta.tables import DeltaTable
 
 from benchmarks.ingest_throughput import END, fresh
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.ingest.verify import verify_lake
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
@@ -54,7 +54,7 @@ def main() -> None:
     with AgentEventProducer(settings) as producer:
         send_traffic(producer, generator)
     started = time.perf_counter()
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     print(f"catch-up: {time.perf_counter() - started:.1f} s", flush=True)
 
     count_every_table(spark, settings)  # warm: Delta snapshots loaded once

@@ -14,9 +14,11 @@ import threading
 from collections.abc import Callable
 from contextlib import nullcontext
 
+from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.ingest.stream import (
     DEFAULT_MAX_OFFSETS_PER_TRIGGER,
     EVOLUTION_MODES,
+    StreamOptions,
     run_ingest,
     stop_on_signals,
 )
@@ -24,32 +26,17 @@ from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
 
 
-def main(
-    available_now: bool = False,
-    trigger_interval: str = "1 second",
-    schema_evolution: str = "addNewColumns",
-    max_offsets_per_trigger: int = DEFAULT_MAX_OFFSETS_PER_TRIGGER,
-    progress: Callable[[str], None] | None = print,
-) -> None:
+def main(options: StreamOptions, progress: Callable[[str], None] | None = print) -> None:
     settings = Settings.from_env()
     # Continuous mode stops cleanly on SIGTERM/Ctrl-C from the first moment; catch-up keeps
     # the default (a stopped catch-up leaves nothing half-done: the next run resumes).
-    stopping = nullcontext(None) if available_now else stop_on_signals(threading.Event())
+    stopping = nullcontext(None) if options.available_now else stop_on_signals(threading.Event())
     with stopping as stop:
         spark = get_spark(settings, app_name="afl-stream-ingest")
-        run_ingest(
-            spark,
-            settings,
-            available_now=available_now,
-            trigger_interval=trigger_interval,
-            schema_evolution=schema_evolution,
-            max_offsets_per_trigger=max_offsets_per_trigger,
-            progress=progress,
-            stop_event=stop,
-        )
+        run_ingest(spark, settings, options, progress=progress, stop_event=stop)
 
 
-if __name__ == "__main__":
+def options_from_args(argv: list[str] | None = None) -> StreamOptions:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--available-now", action="store_true")
     parser.add_argument("--trigger-interval", default="1 second")
@@ -57,10 +44,14 @@ if __name__ == "__main__":
     parser.add_argument(
         "--max-offsets-per-trigger", type=int, default=DEFAULT_MAX_OFFSETS_PER_TRIGGER
     )
-    args = parser.parse_args()
-    main(
+    args = parser.parse_args(argv)
+    return StreamOptions(
         available_now=args.available_now,
         trigger_interval=args.trigger_interval,
-        schema_evolution=args.schema_evolution,
+        schema_evolution=SchemaEvolution(args.schema_evolution),
         max_offsets_per_trigger=args.max_offsets_per_trigger,
     )
+
+
+if __name__ == "__main__":
+    main(options_from_args())

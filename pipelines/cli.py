@@ -278,14 +278,16 @@ def stream(
 ) -> None:
     """Stream the agent topics into Delta (continuous until Ctrl-C, or --available-now)."""
     from jobs.stream_ingest import main as stream_main
+    from pipelines.ingest.schema_fit import SchemaEvolution
+    from pipelines.ingest.stream import StreamOptions
 
-    stream_main(
+    options = StreamOptions(
         available_now=available_now,
         trigger_interval=trigger_interval,
-        schema_evolution=schema_evolution,
+        schema_evolution=SchemaEvolution(schema_evolution),
         max_offsets_per_trigger=max_offsets_per_trigger,
-        progress=_echo,
     )
+    stream_main(options, progress=_echo)
 
 
 @cli.group()

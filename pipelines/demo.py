@@ -17,7 +17,7 @@ from pathlib import Path
 from pipelines.evaluators.backfill import backfill
 from pipelines.evaluators.compare import compare_versions
 from pipelines.gold.build import GOLD_BUILDS, build_gold_day
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.ingest.verify import verify_lake
 from pipelines.kafka_admin import create_topics
 from pipelines.legacy.app_db import engine_for
@@ -107,7 +107,7 @@ def run_demo(settings: Settings, events: int, progress: Progress, fresh: bool = 
     progress(f"  mirrored {mirrored.published:,} row versions ({mirrored.tombstones} tombstones)")
 
     step("the stream catches up: bronze, silver, quarantine (exactly once)")
-    run_ingest(spark, settings, available_now=True, progress=lambda m: progress(f"  {m}"))
+    run_ingest(spark, settings, CATCH_UP, progress=lambda m: progress(f"  {m}"))
     for check in verify_lake(spark, settings):  # the same proof as `afl verify lake`
         progress(f"  {check.describe()}")
 

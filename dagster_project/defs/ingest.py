@@ -4,7 +4,7 @@ import dagster as dg
 
 from dagster_project import constants
 from dagster_project.resources import LakehouseResource
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.spark.freshness import table_freshness
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
@@ -17,7 +17,7 @@ from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 def agent_events(lakehouse: LakehouseResource) -> dg.MaterializeResult:
     """Every Kafka record once in bronze, and silver/quarantine caught up (catch-up run)."""
     settings, spark = lakehouse.settings(), lakehouse.spark()
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     bronze = table_freshness(spark, settings, BRONZE_AGENT_EVENTS)
     return dg.MaterializeResult(
         metadata={

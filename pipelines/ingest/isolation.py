@@ -81,12 +81,17 @@ class BatchFrames:
 
     def release(self) -> None:
         for frame in self._kept:
-            try:
-                rdd_id = frame._jdf.queryExecution().logical().rdd().id()
-                frame.sparkSession.sparkContext._jsc.sc().unpersistRDD(rdd_id, False)
-            except Exception as exc:  # the session may be stopping; nothing to keep
-                log.debug("could not release a batch frame: %s", exc)
+            release(frame)
         self._kept.clear()
+
+
+def release(frame: DataFrame) -> None:
+    """Free a local checkpoint's blocks now (the JVM would keep them until it collects)."""
+    try:
+        rdd_id = frame._jdf.queryExecution().logical().rdd().id()
+        frame.sparkSession.sparkContext._jsc.sc().unpersistRDD(rdd_id, False)
+    except Exception as exc:  # the session may be stopping: nothing left to free
+        log.debug("could not release a materialized frame: %s", exc)
 
 
 def _bisect(

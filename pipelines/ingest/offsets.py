@@ -14,7 +14,7 @@ from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
-from pipelines.ingest.stream import BRONZE_QUERY
+from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.settings import Settings
 from pipelines.spark.io import list_names, read_text
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
@@ -54,7 +54,7 @@ class PartitionReport:
 
 
 def committed_offsets(spark: SparkSession, checkpoint: str) -> dict[str, dict[int, int]]:
-    """End offsets (exclusive) of the last batch the bronze query committed."""
+    """End offsets (exclusive) of the last batch a Kafka-reading query committed."""
     commits = [int(n) for n in list_names(spark, f"{checkpoint}/commits") if n.isdigit()]
     if not commits:
         return {}
@@ -68,7 +68,7 @@ def verify_offsets(
     spark: SparkSession, settings: Settings, bronze_path: str | None = None
 ) -> list[PartitionReport]:
     """One report per topic partition the bronze query has committed."""
-    committed = committed_offsets(spark, settings.checkpoint_path(BRONZE_QUERY))
+    committed = committed_offsets(spark, settings.checkpoint_path(INGEST_QUERY))
     if not committed:
         raise AflError("the bronze query has committed nothing yet; run `afl stream` first")
     bronze = spark.read.format("delta").load(bronze_path or BRONZE_AGENT_EVENTS.path(settings))

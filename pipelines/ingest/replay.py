@@ -10,7 +10,6 @@ micro-batch wrote them.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from functools import reduce
 
@@ -20,8 +19,8 @@ from pyspark.sql import functions as F
 
 from pipelines.contracts.registry import contract_set, reload_contracts
 from pipelines.errors import AflError
-from pipelines.ingest.batch import SilverWriter, ingest_rules, isolated_rows
 from pipelines.ingest.isolation import BatchFrames
+from pipelines.ingest.landing import SilverWriter, ingest_rules, isolated_rows
 from pipelines.settings import Settings
 from pipelines.spark.tables import QUARANTINE
 from pipelines.transforms.silver import classify, quarantine_rows
@@ -44,7 +43,8 @@ def replay_quarantine(spark: SparkSession, settings: Settings) -> ReplayResult:
         raise AflError("there is no quarantine table yet; nothing to replay")
     reload_contracts()
     # Dead-lettered records are judged on their merit: the DLQ topic may carry any type.
-    writer = SilverWriter(settings, ingest_rules(settings, contract_set(), dead_letters=False))
+    rules = ingest_rules(settings, contract_set(), dead_letters=False)
+    writer = SilverWriter(settings, rules, remember=False)
     pending = spark.read.format("delta").load(path).where(F.col("status") == "quarantined")
     records = pending.select(
         "value",
@@ -64,7 +64,7 @@ def replay_quarantine(spark: SparkSession, settings: Settings) -> ReplayResult:
         examined = sum(r["n"] for r in tally) + len(isolated)
         if examined == 0:
             return ReplayResult(0, 0, 0, 0)
-        landed = writer.land(frames, classified, tally, (f"afl-replay:{uuid.uuid4()}", 0), None)
+        landed = writer.land(frames, classified, tally, None)
         failing = [classified]
         if isolated:
             failing.append(isolated_rows(spark, records, isolated, "classify"))

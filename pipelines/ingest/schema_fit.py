@@ -11,7 +11,6 @@ Whatever the mode, a value whose type the table cannot safely widen to is split 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
 from pyspark.sql import DataFrame
@@ -39,26 +38,25 @@ class SchemaEvolutionError(AflError):
     """failOnNewColumns met columns the silver table does not have."""
 
 
-@dataclass(frozen=True)
-class Fitted:
-    rows: DataFrame  # rows the table can take (columns cast to the table's types)
-    conflicts: DataFrame | None  # kafka coordinates + _reason of rows it cannot take
-
-
 def fit_to_table(
     rows: DataFrame,
     table_schema: T.StructType,
     table_name: str,
     mode: SchemaEvolution,
     hashed_fields: set[str],
-) -> Fitted:
-    """Apply the evolution mode; rows whose types conflict with the table are split off.
+) -> DataFrame:
+    """Apply the evolution mode; adds ``_conflict``: null, or why the table cannot take the
+    row's values (a type it cannot safely widen to). Such a row's value is not cast.
 
     ``hashed_fields``: user text and PII columns, which the general table holds only hashed
     (as ``<field>_hash``), so their raw types never meet the table's.
     """
     table_types = {f.name: f.dataType for f in table_schema.fields}
-    new_columns = [c for c in rows.columns if c not in table_types and c not in hashed_fields]
+    new_columns = [  # "_"-prefixed helper columns of the writer never reach a table
+        c
+        for c in rows.columns
+        if c not in table_types and c not in hashed_fields and not _is_helper(c)
+    ]
     new_hashes = [
         f"{name}_hash"
         for name in sorted(hashed_fields)
@@ -83,26 +81,21 @@ def fit_to_table(
             casts[f.name] = F.col(f.name).cast(target)
         else:
             conflicts.append((f.name, f.dataType, target))
-    if casts:
-        rows = rows.withColumns(casts)
-    if not conflicts:
-        return Fitted(rows, None)
-    any_conflict = F.lit(False)
     reason = F.lit(None).cast("string")
     for name, given, target in reversed(conflicts):
         message = (
             f"payload.{name}: the contract gives {given.simpleString()}, "
             f"{table_name}.{name} is {target.simpleString()} (not a safe widening)"
         )
-        any_conflict = any_conflict | F.col(name).isNotNull()
         reason = F.when(F.col(name).isNotNull(), F.lit(message)).otherwise(reason)
-    coords = rows.where(any_conflict).select(
-        "kafka_topic", "kafka_partition", "kafka_offset", reason.alias("_reason")
-    )
-    clean = rows.where(~any_conflict).withColumns(
-        {name: F.col(name).cast(target) for name, _, target in conflicts}
-    )
-    return Fitted(clean, coords)
+    rows = rows.withColumn("_conflict", reason)
+    for name, _, target in conflicts:  # a conflicting value is never cast: it would fail
+        casts[name] = F.when(F.col("_conflict").isNull(), F.col(name).cast(target))
+    return rows.withColumns(casts) if casts else rows
+
+
+def _is_helper(name: str) -> bool:
+    return name.startswith("_") and name != "_rescued_data"
 
 
 def safe_widening(given: T.DataType, target: T.DataType) -> bool:

@@ -1,23 +1,28 @@
-"""Kafka -> Delta streaming ingest: two chained queries, one code path for both run modes.
+"""Kafka -> Delta streaming ingest: one query, one code path for both run modes.
 
-1. ``bronze_agent_events``: Kafka -> bronze.agent_events through the Delta sink. Raw
-   capture never depends on parsing: a contract bug cannot stop the evidence trail.
-2. ``silver_agent_events``: bronze (Delta source) -> ``SilverBatch`` (foreachBatch) ->
-   silver tables, quarantine, ops.stream_progress.
+The query ``agent_events`` reads the registry's topics and hands each micro-batch to
+``IngestBatch`` (pipelines/ingest/batch.py), which appends the raw records to bronze and
+lands them in silver, quarantine and ops.stream_progress, exactly once.
 
-Exactly-once: the Delta sink commits each batch with its checkpoint; every write of the
-silver query's batch N carries ``txnAppId=<query id>``/``txnVersion=N``, so when a killed
-stream replays batch N, writes that already committed are skipped and the rest happen once.
+Why one query, not a bronze query feeding a silver one: a record is visible in silver one
+micro-batch after it reached Kafka, not two; Kafka is read once and bronze is never
+re-read; and the two queries no longer compete for the same cores. Raw capture still
+never depends on parsing: nothing a record carries can fail a batch (bad records are
+quarantined, see batch.py), and bronze is appended before silver is written. What can stop
+the query is what stops a Delta write (storage down, a failOnNewColumns stop): then
+nothing is lost either, Kafka keeps the records and the restart takes the batch again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from pyspark.errors import StreamingQueryException
 from pyspark.sql import SparkSession
@@ -25,21 +30,34 @@ from pyspark.sql.streaming import StreamingQuery
 
 from pipelines.contracts.topics import TOPICS
 from pipelines.errors import AflError, root_cause
-from pipelines.ingest.batch import SILVER_QUERY, SilverBatch
-from pipelines.ingest.progress import BronzeProgress
+from pipelines.ingest.batch import INGEST_QUERY, IngestBatch
+from pipelines.ingest.offsets import committed_offsets
 from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.settings import Settings
-from pipelines.spark.io import read_kafka_stream
-from pipelines.spark.tables import BRONZE_AGENT_EVENTS, STREAM_PROGRESS, ensure_table
-from pipelines.transforms.bronze import kafka_to_bronze
+from pipelines.spark.io import delta_version, list_names, read_kafka_stream, read_text
+from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
 log = logging.getLogger(__name__)
 
-BRONZE_QUERY = "bronze_agent_events"
 EVOLUTION_MODES = tuple(m.value for m in SchemaEvolution)
 DEFAULT_MAX_OFFSETS_PER_TRIGGER = 250_000
-DEFAULT_MAX_BYTES_PER_TRIGGER = "256m"
 STOP_GRACE_S = 120.0
+# The two queries of 0.1 (bronze, then silver from bronze): see _continue_from_previous.
+PREVIOUS_QUERIES = ("bronze_agent_events", "silver_agent_events")
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """How the stream runs: catch up and stop, or run until told to stop."""
+
+    available_now: bool = False  # drain what the topics hold now, then return
+    trigger_interval: str = "1 second"  # continuous mode: how often a batch may start
+    schema_evolution: SchemaEvolution = SchemaEvolution.ADD_NEW_COLUMNS
+    max_offsets_per_trigger: int | None = DEFAULT_MAX_OFFSETS_PER_TRIGGER
+    topics: tuple[str, ...] | None = None  # physical topics; default: the registry's
+
+
+CATCH_UP = StreamOptions(available_now=True)
 
 
 def registry_topics(settings: Settings) -> list[str]:
@@ -47,99 +65,50 @@ def registry_topics(settings: Settings) -> list[str]:
     return [settings.topic_name(t.name) for t in TOPICS]
 
 
-# -- running the queries ---------------------------------------------------------------
-
-
-def start_bronze_query(
-    spark: SparkSession,
-    settings: Settings,
-    *,
-    topics: Sequence[str] | None = None,
-    available_now: bool = False,
-    trigger_interval: str = "1 second",
-    max_offsets_per_trigger: int | None = DEFAULT_MAX_OFFSETS_PER_TRIGGER,
+def start_ingest_query(
+    spark: SparkSession, settings: Settings, options: StreamOptions = StreamOptions()
 ) -> StreamingQuery:
-    """Kafka -> bronze.agent_events through the Delta sink (exactly-once by its checkpoint)."""
-    path = ensure_table(spark, settings, BRONZE_AGENT_EVENTS)
+    """Kafka -> bronze, silver, quarantine and progress (foreachBatch, exactly once)."""
+    starting = _continue_from_previous(spark, settings)
+    batch = IngestBatch(settings, schema_evolution=options.schema_evolution)
     records = read_kafka_stream(
-        spark, settings, topics or registry_topics(settings), max_offsets_per_trigger
+        spark,
+        settings,
+        list(options.topics or registry_topics(settings)),
+        options.max_offsets_per_trigger,
+        starting_offsets=starting,
     )
     writer = (
-        kafka_to_bronze(records)
-        .writeStream.format("delta")
-        .queryName(BRONZE_QUERY)
-        .outputMode("append")
-        .option("checkpointLocation", settings.checkpoint_path(BRONZE_QUERY))
-    )
-    return _with_trigger(writer, available_now, trigger_interval).start(path)
-
-
-def start_silver_query(
-    spark: SparkSession,
-    settings: Settings,
-    *,
-    available_now: bool = False,
-    trigger_interval: str = "1 second",
-    schema_evolution: str = "addNewColumns",
-    max_bytes_per_trigger: str = DEFAULT_MAX_BYTES_PER_TRIGGER,
-) -> StreamingQuery:
-    """bronze.agent_events -> silver, quarantine and progress (foreachBatch, idempotent)."""
-    batch = SilverBatch(settings, query_name=SILVER_QUERY, schema_evolution=schema_evolution)
-    path = ensure_table(spark, settings, BRONZE_AGENT_EVENTS)
-    bronze = (
-        spark.readStream.format("delta")
-        .option("maxBytesPerTrigger", max_bytes_per_trigger)
-        .load(path)
-    )
-    writer = (
-        bronze.writeStream.queryName(SILVER_QUERY)
-        .option("checkpointLocation", settings.checkpoint_path(SILVER_QUERY))
+        records.writeStream.queryName(INGEST_QUERY)
+        .option("checkpointLocation", settings.checkpoint_path(INGEST_QUERY))
         .foreachBatch(batch)
     )
-    query = _with_trigger(writer, available_now, trigger_interval).start()
+    if options.available_now:
+        writer = writer.trigger(availableNow=True)
+    else:
+        writer = writer.trigger(processingTime=options.trigger_interval)
+    query = writer.start()
     batch.bind_query(query)
     return query
-
-
-def _with_trigger(writer, available_now: bool, trigger_interval: str):  # type: ignore[no-untyped-def]
-    if available_now:
-        return writer.trigger(availableNow=True)
-    return writer.trigger(processingTime=trigger_interval)
-
-
-def run_bronze_catch_up(
-    spark: SparkSession, settings: Settings, topics: Sequence[str] | None = None
-) -> None:
-    """Drain what the topics hold now into bronze, then return."""
-    query = start_bronze_query(spark, settings, topics=topics, available_now=True)
-    _await(query)
-    _bronze_progress(spark, settings).record(query)
 
 
 def run_ingest(
     spark: SparkSession,
     settings: Settings,
+    options: StreamOptions = StreamOptions(),
     *,
-    available_now: bool = False,
-    trigger_interval: str = "1 second",
-    schema_evolution: str = "addNewColumns",
-    max_offsets_per_trigger: int | None = DEFAULT_MAX_OFFSETS_PER_TRIGGER,
-    topics: Sequence[str] | None = None,
     progress: Callable[[str], None] | None = None,
     stop_event: threading.Event | None = None,
 ) -> None:
-    """Catch-up: drain Kafka into bronze, then bronze into silver, and return.
-    Continuous: run both queries until SIGTERM/Ctrl-C (or ``stop_event``), then stop cleanly.
+    """Catch-up: drain what the topics hold now and return.
+    Continuous: run until SIGTERM/Ctrl-C (or ``stop_event``), then stop cleanly.
     """
     say = progress or (lambda _: None)
-    if available_now:
-        run_bronze_catch_up(spark, settings, topics)
-        say(f"bronze caught up ({_rows(spark, BRONZE_AGENT_EVENTS.path(settings)):,} records)")
-        silver = start_silver_query(
-            spark, settings, available_now=True, schema_evolution=schema_evolution
-        )
-        _await(silver)
-        say("silver caught up")
+    if options.available_now:
+        query = start_ingest_query(spark, settings, options)
+        _await(query)
+        read = sum(p["numInputRows"] for p in query.recentProgress)
+        say(f"caught up: {read:,} records in {len(query.recentProgress)} micro-batch(es)")
         return
     stop = stop_event or threading.Event()
     if stop.is_set():  # asked to stop while the session was starting: nothing began
@@ -148,37 +117,52 @@ def run_ingest(
     # (Re)installed here too: starting a SparkContext replaces the SIGINT handler.
     on_main = threading.current_thread() is threading.main_thread()
     restore = _install_stop_handlers(stop) if on_main else None
-    bronze = start_bronze_query(
-        spark,
-        settings,
-        topics=topics,
-        trigger_interval=trigger_interval,
-        max_offsets_per_trigger=max_offsets_per_trigger,
-    )
-    silver = start_silver_query(
-        spark, settings, trigger_interval=trigger_interval, schema_evolution=schema_evolution
-    )
-    bronze_progress = _bronze_progress(spark, settings)
-    say(f"streaming {len(topics or registry_topics(settings))} topics; Ctrl-C to stop")
+    query = start_ingest_query(spark, settings, options)
+    topics = options.topics or registry_topics(settings)
+    say(f"streaming {len(topics)} topics; Ctrl-C to stop")
     try:
-        while not stop.is_set() and bronze.isActive and silver.isActive:
+        while not stop.is_set() and query.isActive:
             stop.wait(1.0)
-            bronze_progress.record(bronze)
     finally:
-        for query in (bronze, silver):
-            _stop_between_batches(query)
-        bronze_progress.record(bronze)
+        _stop_between_batches(query)
         if restore:
             restore()
-    for query in (bronze, silver):
-        if query.exception() is not None:
-            raise AflError(f"{query.name} failed: {root_cause(str(query.exception()))}")
+    if query.exception() is not None:
+        raise AflError(f"{query.name} failed: {root_cause(str(query.exception()))}")
     say("stream stopped cleanly")
 
 
-def _bronze_progress(spark: SparkSession, settings: Settings) -> BronzeProgress:
-    path = ensure_table(spark, settings, STREAM_PROGRESS)
-    return BronzeProgress(spark, path, BRONZE_AGENT_EVENTS.qualified_name)
+def _continue_from_previous(spark: SparkSession, settings: Settings) -> str | None:
+    """Where to start reading Kafka on a lake the two queries of 0.1 wrote (else None).
+
+    0.1 ran a bronze query (Kafka -> bronze) and a silver query (bronze -> silver). Once
+    the silver query has processed all of bronze, the new query starts from the bronze
+    query's committed offsets: nothing read twice, nothing skipped. If it has not, the
+    previous version must drain it first (`afl stream --available-now` with 0.1).
+    """
+    if list_names(spark, settings.checkpoint_path(INGEST_QUERY)):
+        return None
+    bronze_checkpoint, silver_checkpoint = (settings.checkpoint_path(q) for q in PREVIOUS_QUERIES)
+    ends = committed_offsets(spark, bronze_checkpoint)
+    if not ends:
+        return None
+    if not _silver_drained(spark, settings, silver_checkpoint):
+        raise AflError(
+            "this lake was written by the two queries of 0.1 and its silver query has not "
+            "processed all of bronze: run `afl stream --available-now` with 0.1 first"
+        )
+    log.warning("continuing the 0.1 lake from its bronze query's offsets: %s", ends)
+    return json.dumps({t: {str(p): o for p, o in parts.items()} for t, parts in ends.items()})
+
+
+def _silver_drained(spark: SparkSession, settings: Settings, checkpoint: str) -> bool:
+    commits = [int(n) for n in list_names(spark, f"{checkpoint}/commits") if n.isdigit()]
+    if not commits:
+        return False
+    offset = json.loads(read_text(spark, f"{checkpoint}/offsets/{max(commits)}").splitlines()[2])
+    latest = delta_version(spark, BRONZE_AGENT_EVENTS.path(settings))
+    version, index = int(offset["reservoirVersion"]), int(offset["index"])
+    return version > latest or (version == latest and index == -1)
 
 
 def _await(query: StreamingQuery) -> None:
@@ -187,10 +171,6 @@ def _await(query: StreamingQuery) -> None:
         query.awaitTermination()
     except StreamingQueryException as exc:
         raise AflError(f"{query.name} failed: {root_cause(str(exc))}") from None
-
-
-def _rows(spark: SparkSession, path: str) -> int:
-    return spark.read.format("delta").load(path).count()
 
 
 def _stop_between_batches(query: StreamingQuery) -> None:

@@ -18,7 +18,6 @@ pass would count everything as duplicates).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +29,9 @@ from pyspark.sql import functions as F
 
 from pipelines.contracts.registry import contract_set
 from pipelines.errors import AflError
-from pipelines.ingest.batch import SILVER_QUERY
-from pipelines.ingest.offsets import verify_offsets
+from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.offsets import committed_offsets, verify_offsets
 from pipelines.settings import Settings
-from pipelines.spark.io import list_names, read_text
 from pipelines.spark.tables import (
     BRONZE_AGENT_EVENTS,
     QUARANTINE,
@@ -44,6 +42,8 @@ from pipelines.spark.tables import (
 )
 
 RECORD = ["topic", "partition", "offset"]
+# Queries whose batches land silver rows: this version's, and 0.1's silver query.
+SILVER_WRITERS = (INGEST_QUERY, "silver_agent_events")
 SHOWN = 5  # examples named per violation
 
 
@@ -112,7 +112,9 @@ class _Lake:
         self.quarantine = _read(spark, QUARANTINE.path(settings))
         progress = _read(spark, STREAM_PROGRESS.path(settings))
         self.progress = (
-            progress.where(F.col("query_name") == SILVER_QUERY) if progress is not None else None
+            progress.where(F.col("query_name").isin(*SILVER_WRITERS))
+            if progress is not None
+            else None
         )
 
     @classmethod
@@ -312,31 +314,20 @@ def _read(spark: SparkSession, path: str) -> DataFrame | None:
 def _processed_bronze(
     spark: SparkSession, settings: Settings, bronze: DataFrame
 ) -> tuple[DataFrame, str | None]:
-    """Bronze as far as the silver query has committed, and a note if only roughly known."""
-    checkpoint = settings.checkpoint_path(SILVER_QUERY)
-    commits = [int(n) for n in list_names(spark, f"{checkpoint}/commits") if n.isdigit()]
-    if not commits:
-        return bronze.limit(0), "the silver query has committed nothing yet"
-    lines = read_text(spark, f"{checkpoint}/offsets/{max(commits)}").strip().splitlines()
-    offset = json.loads(lines[2])
-    version, index = int(offset["reservoirVersion"]), int(offset["index"])
-    path = BRONZE_AGENT_EVENTS.path(settings)
-    if index == -1:
-        return _as_of(spark, path, version - 1), None
-    if offset.get("isStartingVersion"):  # the first batches read the snapshot's files
-        total = len(_as_of(spark, path, version).inputFiles())
-    else:
-        total = _files_added(spark, path, version)
-    if index >= total - 1:
-        return _as_of(spark, path, version), None
-    earlier = _as_of(spark, path, version - 1) if version > 0 else bronze.limit(0)
-    return earlier, f"silver is inside bronze version {version}; its records are not counted"
+    """The bronze records of the batches the ingest query has committed.
 
-
-def _as_of(spark: SparkSession, path: str, version: int) -> DataFrame:
-    return spark.read.format("delta").option("versionAsOf", version).load(path)
-
-
-def _files_added(spark: SparkSession, path: str, version: int) -> int:
-    commit = read_text(spark, f"{path}/_delta_log/{version:020d}.json")
-    return sum(1 for line in commit.splitlines() if line.startswith('{"add"'))
+    Bronze is appended before silver within a batch, so a batch a crash interrupted may
+    have bronze rows and no silver yet: those records are not counted until it re-runs.
+    """
+    ends = committed_offsets(spark, settings.checkpoint_path(INGEST_QUERY))
+    if not ends:
+        return bronze.limit(0), "the stream has committed nothing yet"
+    committed = reduce(
+        lambda a, b: a | b,
+        [
+            (F.col("topic") == topic) & (F.col("partition") == partition) & (F.col("offset") < end)
+            for topic, parts in ends.items()
+            for partition, end in parts.items()
+        ],
+    )
+    return bronze.where(committed), None

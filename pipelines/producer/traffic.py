@@ -17,7 +17,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pipelines.contracts.registry import MAX_EVENT_BYTES, serialize
@@ -592,14 +592,21 @@ def send_traffic(
     generator: TrafficGenerator,
     *,
     rate: float | None = None,
+    live: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> TrafficManifest:
-    """Send every generated record: valid ones through ``emit``, bad ones raw."""
+    """Send every generated record: valid ones through ``emit``, bad ones raw.
+
+    ``live``: each valid event occurs the moment it is sent (its occurred_at is now), as
+    an agent's events do; otherwise they keep the generator's times (history).
+    """
     started = time.monotonic()
     step = max(1, generator.events // 10)
     for i, record in enumerate(generator, start=1):
         if record.kind == "valid":
             assert record.event is not None
+            if live:
+                record.event["occurred_at"] = format_timestamp(datetime.now(UTC))
             producer.emit(record.event)
         else:
             producer.produce_raw(record.topic, record.value, record.key)

@@ -15,13 +15,15 @@ def read_kafka_stream(
     settings: Settings,
     topics: Sequence[str],
     max_offsets_per_trigger: int | None = None,
+    starting_offsets: str | None = None,
 ) -> DataFrame:
-    """A streaming DataFrame over the given physical topics, from the earliest offset."""
+    """A streaming DataFrame over the given physical topics, from the earliest offset (or
+    ``starting_offsets``, Kafka's JSON form, for a query that has no checkpoint yet)."""
     reader = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.kafka_bootstrap_servers)
         .option("subscribe", ",".join(topics))
-        .option("startingOffsets", "earliest")
+        .option("startingOffsets", starting_offsets or "earliest")
         .option("includeHeaders", "true")
         # Records deleted by retention before we read them must stop the stream loudly:
         # silently skipping them would break the evidence trail.

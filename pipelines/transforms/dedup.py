@@ -11,6 +11,7 @@ in and the original records' values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -28,42 +29,46 @@ def coordinates() -> Column:
     return F.struct(*[F.col(c) for c in COORDS])
 
 
-def earlier_copies(table_rows: DataFrame, batch: DataFrame) -> DataFrame:
-    """``(event_id, _original)`` for the batch's event ids that ``table_rows`` already hold.
-
-    Rows written from this batch's own records are not earlier copies: a replayed batch
-    (after a crash between its writes) must decide exactly what its first attempt decided.
-    Both batch-side inputs are broadcast: the batch is small, the table is not.
-    """
-    ids = batch.select("event_id").distinct()
-    own = batch.select(*COORDS)
-    found = (
-        table_rows.select("event_id", *COORDS)
-        .join(F.broadcast(ids), "event_id", "left_semi")
-        .join(F.broadcast(own), list(COORDS), "left_anti")
-    )
-    return found.groupBy("event_id").agg(F.min(coordinates()).alias("_original"))
+def candidates(
+    table_rows: DataFrame, batch: DataFrame, keys: Sequence[str] = ("event_id",)
+) -> DataFrame:
+    """The rows of ``table_rows`` (``*keys`` and Kafka coordinates) that share a key with a
+    row of ``batch``: the earlier copies ``decide`` weighs. The batch side is broadcast:
+    the batch is small, what it is looked up in is not."""
+    ids = batch.select(*keys)
+    return table_rows.select(*keys, *COORDS).join(F.broadcast(ids), list(keys), "left_semi")
 
 
-def decide(rows: DataFrame, earlier: DataFrame) -> DataFrame:
+def decide(
+    rows: DataFrame,
+    earlier: DataFrame,
+    eligible: Column | None = None,
+    keys: Sequence[str] = ("event_id",),
+) -> DataFrame:
     """Adds ``_original``: null on the copy that lands, else the coordinates of the one that won.
 
-    ``earlier`` is ``earlier_copies``'s result: an earlier batch's copy wins over every copy
-    in this batch; otherwise the batch's first copy (smallest coordinates) wins.
+    ``earlier``: copies already landed (``candidates``' rows); one of them wins over every
+    copy in this batch, else the batch's first copy (smallest coordinates) wins. Only
+    ``eligible`` rows (default: all) take part; the others get a null ``_original``. A
+    landed copy with a batch row's own coordinates is that very record, landed by an
+    earlier attempt of the same batch: the row is its own original, and lands again (the
+    writer then finds it already appended). One shuffle, of the batch and its candidates.
     """
-    first_in_batch = F.min(coordinates()).over(Window.partitionBy("event_id"))
-    earlier = earlier.withColumnRenamed("_original", "_earlier")
+    competing = F.lit(True) if eligible is None else eligible
+    batch = rows.withColumns({"_competing": competing, "_batch": F.lit(True)})
+    landed = earlier.select(*keys, *COORDS).withColumns(
+        {"_competing": F.lit(True), "_batch": F.lit(False)}
+    )
+    both = batch.unionByName(landed, allowMissingColumns=True)
+    winner = F.min(F.when(F.col("_competing"), F.struct("_batch", *COORDS))).over(
+        Window.partitionBy(*keys)
+    )
+    first = F.struct(*[F.col(f"_winner.{c}").alias(c) for c in COORDS])
     return (
-        rows.join(F.broadcast(earlier), "event_id", "left")
-        .withColumn("_first", first_in_batch)
-        .withColumn(
-            "_original",
-            F.coalesce(
-                F.col("_earlier"),
-                F.when(F.col("_first") != coordinates(), F.col("_first")),
-            ),
-        )
-        .drop("_earlier", "_first")
+        both.withColumn("_winner", winner)
+        .where(F.col("_batch"))
+        .withColumn("_original", F.when(F.col("_competing") & (first != coordinates()), first))
+        .drop("_competing", "_batch", "_winner")
     )
 
 

@@ -21,5 +21,6 @@ STREAM_PROGRESS_SCHEMA = T.StructType(
         T.StructField("e2e_latency_ms", T.LongType()),
         T.StructField("rows_by_table", T.MapType(T.StringType(), T.LongType())),
         T.StructField("progress_date", T.DateType()),
+        T.StructField("query_id", T.StringType()),
     ]
 )

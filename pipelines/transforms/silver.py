@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 import pandas as pd
+from pyspark import SparkContext
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -88,6 +89,23 @@ class IngestRules:
     topic_classification: Mapping[str, str]  # event type -> its topic's classification
     dlq_topics: Sequence[str] = ()
     hash_salt: str = "afl-local-salt"
+
+
+_EXPRESSIONS: dict[tuple, Any] = {}
+
+
+def _once(key: tuple, build: Callable[[], Any]) -> Any:
+    """Column expressions built once per Spark session and shape, then reused.
+
+    Building an expression costs a py4j round trip per node; a micro-batch would otherwise
+    spend seconds rebuilding the same typing and rejection expressions (they are unresolved,
+    so the same objects serve every batch's DataFrame).
+    """
+    full = (id(SparkContext._active_spark_context), *key)
+    found = _EXPRESSIONS.get(full)
+    if found is None:
+        found = _EXPRESSIONS[full] = build()
+    return found
 
 
 CLASSIFIED = (
@@ -267,9 +285,20 @@ def classify(records: DataFrame, rules: IngestRules) -> DataFrame:
     the DLQ.
     """
     cs = rules.contracts
-    judged = records.withColumn(
-        "_c", contract_classifier(str(cs.directory), cs.fingerprint)(F.col("value"))
+    key = (
+        "classify",
+        str(cs.directory),
+        cs.fingerprint,
+        tuple((t, tuple(types)) for t, types in sorted(rules.topic_event_types.items())),
+        tuple(rules.dlq_topics),
     )
+    verdict, columns = _once(key, lambda: _classify_columns(rules))
+    return records.withColumn("_c", verdict).select(*records.columns, *columns)
+
+
+def _classify_columns(rules: IngestRules) -> tuple[Column, list[Column]]:
+    cs = rules.contracts
+    verdict = contract_classifier(str(cs.directory), cs.fingerprint)(F.col("value"))
     et = F.col("_c.event_type")
     allowed_on_topic = F.coalesce(
         *[
@@ -304,8 +333,7 @@ def classify(records: DataFrame, rules: IngestRules) -> DataFrame:
             stage.alias("stage"),
         ),
     )
-    return judged.select(
-        *records.columns,
+    return verdict, [
         et.alias("event_type"),
         F.col("_c.schema_version").alias("schema_version"),
         F.col("_c.event_id").alias("event_id"),
@@ -314,7 +342,7 @@ def classify(records: DataFrame, rules: IngestRules) -> DataFrame:
         F.col("_c.rescued").alias("_rescued"),
         F.col("_c.present").alias("_present"),
         judged_rejection.alias("rejection"),
-    )
+    ]
 
 
 def _header(name: str) -> Column:
@@ -365,15 +393,21 @@ def quarantine_rows(classified: DataFrame, batch_id: int | None = None) -> DataF
     A conflicting duplicate also names the copy that landed (``duplicate_of``) and the
     fields that differ; ``ingest_batch_id`` is the stream micro-batch that judged it.
     """
-    now = F.current_timestamp()
+    has_duplicates = "_duplicate_of" in classified.columns
+    columns = _once(("quarantine", has_duplicates), lambda: _quarantine_columns(has_duplicates))
     rejected = classified.where(F.col("rejection").isNotNull())
-    duplicate_of = (
-        F.col("_duplicate_of") if "_duplicate_of" in classified.columns else F.lit(None)
-    ).cast(COORDINATES)
-    differing = (F.col("_differing") if "_differing" in classified.columns else F.lit(None)).cast(
-        "array<string>"
+    return (
+        rejected.select(*columns)
+        .withColumn("ingest_batch_id", F.lit(batch_id).cast("long"))
+        .select(*QUARANTINE_SCHEMA.fieldNames())
     )
-    return rejected.select(
+
+
+def _quarantine_columns(has_duplicates: bool) -> list[Column]:
+    now = F.current_timestamp()
+    duplicate_of = (F.col("_duplicate_of") if has_duplicates else F.lit(None)).cast(COORDINATES)
+    differing = (F.col("_differing") if has_duplicates else F.lit(None)).cast("array<string>")
+    return [
         "value",
         "key",
         "headers",
@@ -395,10 +429,9 @@ def quarantine_rows(classified: DataFrame, batch_id: int | None = None) -> DataF
         F.lit("quarantined").alias("status"),
         F.lit(0).alias("replay_attempts"),
         F.lit(None).cast("timestamp").alias("replayed_at"),
-        F.lit(batch_id).cast("long").alias("ingest_batch_id"),
         duplicate_of.alias("duplicate_of"),
         differing.alias("differing_fields"),
-    )
+    ]
 
 
 REASON_COLUMNS = ("kind", "field", "message", "stage")
@@ -436,11 +469,26 @@ def typed_events(
     (the classifier's exactness rules should have caught it first: this is the safety net).
     """
     event_type = contracts[0].event_type
-    schema = merged_schema(contracts)
-    payload_type: T.StructType = schema["payload"].dataType  # type: ignore[assignment]
+    key = (
+        "typed",
+        event_type,
+        tuple((c.version, str(c.path)) for c in contracts),
+        rules.topic_classification[event_type],
+    )
+    parsed, columns = _once(key, lambda: _typed_columns(contracts, rules))
     rows = classified.where(
         F.col("rejection").isNull() & (F.col("event_type") == event_type)
-    ).withColumn("_e", F.from_json(F.col("value").cast("string"), schema))
+    ).withColumn("_e", parsed)
+    return rows.select(*columns)
+
+
+def _typed_columns(
+    contracts: Sequence[Contract], rules: IngestRules
+) -> tuple[Column, list[Column]]:
+    event_type = contracts[0].event_type
+    schema = merged_schema(contracts)
+    payload_type: T.StructType = schema["payload"].dataType  # type: ignore[assignment]
+    parsed = F.from_json(F.col("value").cast("string"), schema)
     columns: list[Column] = []
     for f in schema.fields:
         if f.name == "payload":
@@ -468,7 +516,7 @@ def typed_events(
         F.lit(PIPELINE_VERSION).alias("pipeline_version"),
         _typing_problem(contracts).alias("_typing_problem"),
     ]
-    return rows.select(*columns)
+    return parsed, columns
 
 
 def _typing_problem(contracts: Sequence[Contract]) -> Column:
@@ -497,8 +545,16 @@ def split_restricted(
     classes = {k.split(".", 1)[1]: v for c in contracts for k, v in c.field_classes.items()}
     if not classes:
         return rows, None
+    key = ("split", tuple(sorted(classes.items())), salt, tuple(rows.columns))
+    general, restricted = _once(key, lambda: _split_columns(rows.columns, classes, salt))
+    return rows.select(*general), (rows.where(F.col("contains_pii")).select(*restricted))
+
+
+def _split_columns(
+    names: Sequence[str], classes: Mapping[str, str], salt: str
+) -> tuple[list[Column], list[Column]]:
     general: list[Column] = []
-    for name in rows.columns:
+    for name in names:
         if name not in classes:
             general.append(F.col(name))
             continue
@@ -514,9 +570,6 @@ def split_restricted(
         if classes[name] == USER_TEXT:
             general.append(F.length(name).alias(f"{name}_length"))
     keep = [*KEY_COLUMNS, *classes, *(c for c in GOVERNANCE_COLUMNS if c != RESCUED)]
-    restricted = (
-        rows.where(F.col("contains_pii"))
-        .select(*[c for c in keep if c in rows.columns])
-        .withColumn("data_classification", F.lit("restricted"))
-    )
-    return rows.select(*general), restricted
+    restricted = [F.col(c) for c in keep if c in names]
+    restricted.append(F.lit("restricted").alias("data_classification"))
+    return general, restricted

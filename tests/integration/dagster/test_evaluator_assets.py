@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 
 from dagster_project.defs.evaluators import evaluator_comparisons, evaluator_scores
 from dagster_project.resources import LakehouseResource
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from tests.kafka_helpers import create_registry_topics, private_settings
@@ -30,7 +30,7 @@ def test_a_multi_partition_range_materializes_and_a_rerun_replaces(
     )
     with AgentEventProducer(settings) as producer:
         send_traffic(producer, traffic)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     lakehouse = LakehouseResource(
         lake_root=settings.lake_root, checkpoint_root=settings.checkpoint_root

@@ -9,7 +9,7 @@ from delta.tables import DeltaTable
 from dagster_project.definitions import defs
 from dagster_project.defs.freshness import streaming_tables_observer
 from dagster_project.resources import LakehouseResource
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from tests.kafka_helpers import create_registry_topics, private_settings
@@ -30,7 +30,7 @@ def test_observer_reports_versions_and_freshness_checks_use_the_bound(
                 seed=31, events=800, days_back=1, end_time=datetime(2026, 11, 20, tzinfo=UTC)
             ),
         )
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     lakehouse = LakehouseResource(
         lake_root=settings.lake_root, checkpoint_root=settings.checkpoint_root

@@ -11,7 +11,7 @@ from pipelines.evaluators.base import get_evaluator
 from pipelines.evaluators.compare import compare_versions
 from pipelines.evaluators.judge import JudgeClient, JudgeError
 from pipelines.evaluators.publish import publish_scores
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
@@ -35,7 +35,7 @@ def lake(kafka_broker, base_settings, spark, tmp_path_factory):
     )
     with AgentEventProducer(settings) as producer:
         send_traffic(producer, traffic)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     return settings
 
@@ -95,7 +95,7 @@ def test_v1_and_v2_differ_exactly_where_the_logic_changed(spark, lake):
                         occurred_at=at,
                     )
                 )
-    run_ingest(spark, lake, available_now=True)
+    run_ingest(spark, lake, CATCH_UP)
     assert_lake_exact(spark, lake)
     backfill(spark, lake, "helpfulness@1", day, day)
     backfill(spark, lake, "helpfulness@2", day, day)
@@ -151,7 +151,7 @@ def test_as_of_reproduces_earlier_scores_after_more_data_arrived(spark, lake):
                     occurred_at=at,
                 )
             )
-    run_ingest(spark, lake, available_now=True)
+    run_ingest(spark, lake, CATCH_UP)
     assert_lake_exact(spark, lake)
     now = backfill(spark, lake, "helpfulness@2", day, day)
     assert now.units == first.units + 5

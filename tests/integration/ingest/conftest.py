@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
+from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.spark.tables import SILVER_TABLE_FOR
@@ -57,7 +58,7 @@ def silver_progress(spark, settings) -> list:
     return (
         spark.read.format("delta")
         .load(settings.lake_path("ops", "stream_progress"))
-        .where(F.col("query_name") == "silver_agent_events")
+        .where(F.col("query_name") == INGEST_QUERY)
         .orderBy("batch_id")
         .collect()
     )

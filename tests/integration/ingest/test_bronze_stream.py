@@ -6,7 +6,7 @@ import pytest
 from confluent_kafka.admin import NewTopic
 from delta.tables import DeltaTable
 
-from pipelines.ingest.stream import run_bronze_catch_up
+from pipelines.ingest.stream import StreamOptions, run_ingest
 from pipelines.kafka_admin import admin_client
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 from tests.kafka_helpers import produce_json
@@ -25,12 +25,12 @@ def test_available_now_runs_append_exactly_once(spark, kafka_broker, settings):
     _create_topic(settings, topic)
 
     produce_json(settings, topic, count=1000)
-    run_bronze_catch_up(spark, settings, topics=[topic])
+    run_ingest(spark, settings, StreamOptions(available_now=True, topics=(topic,)))
     path = BRONZE_AGENT_EVENTS.path(settings)
     assert spark.read.format("delta").load(path).count() == 1000
 
     produce_json(settings, topic, count=500, start=1000)
-    run_bronze_catch_up(spark, settings, topics=[topic])
+    run_ingest(spark, settings, StreamOptions(available_now=True, topics=(topic,)))
     bronze = spark.read.format("delta").load(path)
     rows = bronze.select("value", "partition", "offset", "topic").collect()
     assert len(rows) == 1500
@@ -40,12 +40,12 @@ def test_available_now_runs_append_exactly_once(spark, kafka_broker, settings):
     assert {r["topic"] for r in rows} == {topic}
 
     history = DeltaTable.forPath(spark, path).history().orderBy("version").collect()
-    streaming = [h for h in history if h["operation"] == "STREAMING UPDATE"]
-    assert len(streaming) == 2
-    assert [int(h["operationMetrics"]["numOutputRows"]) for h in streaming] == [1000, 500]
+    appends = [h for h in history if h["operation"] == "WRITE"]
+    assert len(appends) == 2  # one append per micro-batch
+    assert [int(h["operationMetrics"]["numOutputRows"]) for h in appends] == [1000, 500]
 
     # a third run with nothing new commits nothing
-    run_bronze_catch_up(spark, settings, topics=[topic])
+    run_ingest(spark, settings, StreamOptions(available_now=True, topics=(topic,)))
     assert DeltaTable.forPath(spark, path).history().count() == len(history)
 
 
@@ -53,7 +53,7 @@ def test_bronze_table_is_append_only_and_registered_by_name(spark, kafka_broker,
     topic = settings.topic_name("smoke")
     _create_topic(settings, topic, partitions=1)
     produce_json(settings, topic, count=10)
-    run_bronze_catch_up(spark, settings, topics=[topic])
+    run_ingest(spark, settings, StreamOptions(available_now=True, topics=(topic,)))
     assert spark.table("bronze.agent_events").count() == 10
     props = {
         r["key"]: r["value"] for r in spark.sql("SHOW TBLPROPERTIES bronze.agent_events").collect()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.offsets import verify_offsets
-from pipelines.ingest.stream import BRONZE_QUERY, SILVER_QUERY, run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
 from tests import AFL
@@ -90,14 +91,14 @@ def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, t
     kills = []
     stream = start_stream()
     try:
-        for query in (SILVER_QUERY, BRONZE_QUERY, SILVER_QUERY):
+        for query in (INGEST_QUERY, INGEST_QUERY, INGEST_QUERY):
             batch = wait_mid_batch(checkpoints / query)
             os.killpg(stream.pid, signal.SIGKILL)  # the CLI and its JVM, like a lost machine
             stream.wait()
             kills.append((query, batch))
             stream = start_stream()
         # the last run redoes the batch killed in flight, then stops cleanly on SIGTERM
-        wait_committed(checkpoints / SILVER_QUERY, kills[-1][1])
+        wait_committed(checkpoints / INGEST_QUERY, kills[-1][1])
         stop_producing.set()
         producer_thread.join(timeout=60)
         stream.send_signal(signal.SIGTERM)
@@ -110,7 +111,8 @@ def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, t
     assert len(kills) == 3
     assert "stream stopped cleanly" in (tmp_path / "stream.log").read_text()
 
-    run_ingest(spark, settings, available_now=True)  # drain whatever arrived after the stop
+    run_ingest(spark, settings, CATCH_UP)  # drain whatever arrived after the stop
+    assert_lake_exact(spark, settings)  # first: when it fails it names what broke
     manifest = generator.manifest.to_dict()
     assert manifest["records_sent"] > 10_000
     assert silver_counts(spark, settings) == manifest["valid_distinct"]

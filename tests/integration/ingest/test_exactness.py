@@ -9,8 +9,8 @@ import orjson
 import pytest
 from pyspark.sql import functions as F
 
-import pipelines.ingest.batch as batch_module
-from pipelines.ingest.stream import run_ingest
+import pipelines.ingest.landing as landing_module
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
@@ -42,7 +42,7 @@ def test_restricted_companions_keep_every_row_across_batches_and_restarts(spark,
             if record.kind == "valid" and record.event_type in expected:
                 general[record.event_type] += 1
                 expected[record.event_type] += with_user_text_or_pii(record.event)
-        run_ingest(spark, settings, available_now=True)
+        run_ingest(spark, settings, CATCH_UP)
         assert_lake_exact(spark, settings)
         assert read(spark, settings, "feedback_restricted").count() == expected["feedback"]
         assert read(spark, settings, "interactions_restricted").count() == expected["interaction"]
@@ -80,7 +80,7 @@ def test_the_same_event_id_on_two_days_in_two_batches_gives_one_row(spark, lake)
         Hostile("earlier-first", "agent.feedback.v1", orjson.dumps(event("e-earlier", 12)), b"s"),
     ]
     send_raw(settings, first)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     second = [
         # the same ids on another day, one earlier and one later than the copy that landed
         Hostile("later-day-again", "agent.feedback.v1", orjson.dumps(event("e-later", 12)), b"s"),
@@ -89,7 +89,7 @@ def test_the_same_event_id_on_two_days_in_two_batches_gives_one_row(spark, lake)
         Hostile("resend", "agent.feedback.v1", first[0].value, b"s"),
     ]
     send_raw(settings, second)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
 
     assert_lake_exact(spark, settings)
     rows = read(spark, settings, "feedback").orderBy("event_id").collect()
@@ -123,7 +123,7 @@ def test_a_record_that_breaks_a_step_is_quarantined_and_the_stream_keeps_running
     """A poison record fails typing inside Spark (a failure nothing anticipated); another is
     valid but nested deeper than JSON writers go. Neither stops the running stream."""
     settings = lake
-    real_typed_events = batch_module.typed_events
+    real_typed_events = landing_module.typed_events
 
     def poisoned(records, contracts, rules):
         rows = real_typed_events(records, contracts, rules)
@@ -132,7 +132,7 @@ def test_a_record_that_breaks_a_step_is_quarantined_and_the_stream_keeps_running
             "event_id", F.when(F.col("event_id") == "poison", boom).otherwise(F.col("event_id"))
         )
 
-    monkeypatch.setattr(batch_module, "typed_events", poisoned)
+    monkeypatch.setattr(landing_module, "typed_events", poisoned)
     deep = event("deep", 20)
     nested: object = "bottom"
     for _ in range(300):
@@ -143,7 +143,7 @@ def test_a_record_that_breaks_a_step_is_quarantined_and_the_stream_keeps_running
 
     def stream() -> None:
         try:
-            run_ingest(spark, settings, trigger_interval="1 second", stop_event=stop)
+            run_ingest(spark, settings, stop_event=stop)
         except BaseException as exc:  # surfaced by the test below
             failure.append(exc)
 

@@ -14,7 +14,8 @@ from pyspark.sql import functions as F
 
 from pipelines.contracts.registry import contract_set
 from pipelines.contracts.topics import topic_for_event_type
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.traffic import TrafficGenerator
 from pipelines.spark.tables import SILVER_TABLE_FOR
 from tests.hostile import Expected, Hostile, expected, hostile_corpus
@@ -56,9 +57,7 @@ def where_records_are(spark, settings) -> tuple[set, dict, int]:
     }
     progress = spark.read.format("delta").load(settings.lake_path("ops", "stream_progress"))
     duplicates = (
-        progress.where(F.col("query_name") == "silver_agent_events")
-        .agg(F.sum("duplicate_rows"))
-        .first()[0]
+        progress.where(F.col("query_name") == INGEST_QUERY).agg(F.sum("duplicate_rows")).first()[0]
     )
     return silver, quarantine, duplicates
 
@@ -101,12 +100,12 @@ def test_a_hostile_corpus_lands_once_or_in_quarantine_across_a_restart(spark, la
     second = others[1::2] + [r for r in copies if _base_index(r) % 2 == 1]
 
     send_raw(settings, first)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     assert_each_record_in_place(spark, settings, expected([first], contracts, settings.topic_name))
 
     send_raw(settings, second)
-    run_ingest(spark, settings, available_now=True)  # a new run: the queries restart
+    run_ingest(spark, settings, CATCH_UP)  # a new run: the queries restart
     assert_lake_exact(spark, settings)
     outcomes = expected([first, second], contracts, settings.topic_name)
     assert_each_record_in_place(spark, settings, outcomes)

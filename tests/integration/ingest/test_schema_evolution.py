@@ -9,13 +9,19 @@ from pyspark.sql import functions as F
 from pipelines.contracts.registry import BUILTIN_SCHEMAS_DIR, reload_contracts, serialize
 from pipelines.errors import AflError
 from pipelines.ingest.replay import replay_quarantine
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.schema_fit import SchemaEvolution
+from pipelines.ingest.stream import CATCH_UP, StreamOptions, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
 from tests.integration.ingest.conftest import END, produce, quarantine_by_kind
 from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
+
+RESCUE = StreamOptions(available_now=True, schema_evolution=SchemaEvolution.RESCUE)
+FAIL_ON_NEW = StreamOptions(
+    available_now=True, schema_evolution=SchemaEvolution.FAIL_ON_NEW_COLUMNS
+)
 
 
 def outcomes(spark, settings):
@@ -61,12 +67,12 @@ def outcome_events(seed: int, version: int, count: int = 300, edit=None) -> list
 def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, lake, contracts_dir):
     settings = lake
     first = produce(settings, seed=11, events=1500, schema_version=1)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     assert "cache_hit" not in outcomes(spark, settings).columns
 
     second = produce(settings, seed=12, events=1500, schema_version=2)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     table = outcomes(spark, settings)
     assert {"cache_hit", "model_provider"} <= set(table.columns)
@@ -93,7 +99,7 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
     with AgentEventProducer(settings) as producer:
         for event in v3:
             producer.emit(event)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     table = outcomes(spark, settings)
     assert table.where(F.col("sla_met")).count() == len(v3)
@@ -107,7 +113,7 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
     with AgentEventProducer(settings) as producer:
         for event in v4:
             producer.emit(event)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     assert outcomes(spark, settings).schema["retry_count"].dataType.simpleString() == "bigint"
     conflicts = (
@@ -128,10 +134,10 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
 def test_rescue_keeps_the_schema_and_fail_on_new_columns_stops(spark, lake):
     settings = lake
     produce(settings, seed=21, events=1200, schema_version=1)
-    run_ingest(spark, settings, available_now=True, schema_evolution="rescue")
+    run_ingest(spark, settings, RESCUE)
     assert_lake_exact(spark, settings)
     second = produce(settings, seed=22, events=1200, schema_version=2)
-    run_ingest(spark, settings, available_now=True, schema_evolution="rescue")
+    run_ingest(spark, settings, RESCUE)
     assert_lake_exact(spark, settings)
     table = outcomes(spark, settings)
     assert "cache_hit" not in table.columns
@@ -144,7 +150,7 @@ def test_rescue_keeps_the_schema_and_fail_on_new_columns_stops(spark, lake):
 
     produce(settings, seed=23, events=600, schema_version=2)
     with pytest.raises(AflError, match=r"silver\.\w+ has no column\(s\) .*failOnNewColumns"):
-        run_ingest(spark, settings, available_now=True, schema_evolution="failOnNewColumns")
+        run_ingest(spark, settings, FAIL_ON_NEW)
 
 
 def test_unknown_fields_are_rescued_never_lost(spark, lake):
@@ -156,7 +162,7 @@ def test_unknown_fields_are_rescued_never_lost(spark, lake):
     with AgentEventProducer(settings) as producer:
         for event in events:
             producer.emit(event)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     rows = outcomes(spark, settings).select("_rescued_data").collect()
     assert len(rows) == len(events)
@@ -178,7 +184,7 @@ def test_replay_lands_records_of_a_missing_version_exactly_once(spark, lake, con
     with AgentEventProducer(settings) as producer:
         for e in future:  # a newer producer: its contract has not reached the lake yet
             producer.produce_raw("agent.feedback.v1", serialize(e), e["session_id"])
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     quarantined = quarantine_by_kind(spark, settings)
     assert quarantined["unknown_schema_version"] == len(future)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest.stream import SILVER_QUERY, run_ingest, stop_on_signals
+from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.stream import run_ingest, stop_on_signals
 from tests import AFL
 from tests.integration.ingest.conftest import produce, silver_counts, wait_committed
 
@@ -42,7 +43,7 @@ def test_ctrl_c_stops_the_running_stream_between_batches(spark, lake, tmp_path):
             [AFL, "stream"], env=env, stdout=out, stderr=out, start_new_session=True
         )
         try:
-            wait_committed(Path(lake.checkpoint_root) / SILVER_QUERY, 0)
+            wait_committed(Path(lake.checkpoint_root) / INGEST_QUERY, 0)
             stream.send_signal(signal.SIGINT)  # what Ctrl-C sends
             assert stream.wait(timeout=180) == 0
         finally:

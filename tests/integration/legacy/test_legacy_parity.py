@@ -8,7 +8,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 from sqlalchemy import select, update
 
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.legacy.app_db import FEEDBACK, engine_for
 from pipelines.legacy.etl import run_nightly_etl
 from pipelines.legacy.mirror import run_mirror
@@ -31,7 +31,7 @@ def prepare(spark, settings) -> dict[date, int]:
     seed_app_db(engine, seed=3, events=6000, end_time=END, days_back=3)
     exported = {day: run_nightly_etl(spark, settings, day).rows for day in DAYS}
     run_mirror(spark, settings)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     return exported
 
@@ -171,7 +171,7 @@ def test_rerunning_the_mirror_for_the_same_window_adds_nothing(spark, sqlite_lak
     before = spark.read.format("delta").load(feedback).count()
     again = run_mirror(spark, settings, replay_from=datetime(2026, 1, 1))
     assert again.published > 250
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     assert spark.read.format("delta").load(feedback).count() == before
     mirrored = spark.read.format("delta").load(feedback).where(F.col("source") == "legacy_mirror")

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 
 from dagster_project.definitions import defs
 from dagster_project.resources import LakehouseResource
-from pipelines.ingest.stream import run_ingest
+from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.quality.runner import validate_table_day
@@ -33,7 +33,7 @@ def lake(kafka_broker, base_settings, spark, tmp_path_factory):
     )
     with AgentEventProducer(settings) as producer:
         send_traffic(producer, traffic)
-    run_ingest(spark, settings, available_now=True)
+    run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
     # the faulty day: a duplicate event, a rating out of range, a row without tenant
     path = settings.lake_path("silver", "feedback")

@@ -1,7 +1,6 @@
 """First copy wins; copies with other content are told apart from retries."""
 
 import orjson
-from pyspark.sql import types as T
 
 from pipelines.transforms.dedup import content_differences, decide
 
@@ -32,24 +31,15 @@ def test_an_earlier_batch_copy_wins_over_every_copy_in_this_batch(spark):
         [("e1", "t", 0, 7), ("e1", "t", 0, 3), ("e2", "t", 1, 9), ("e2", "t", 0, 11)],
         "event_id string, kafka_topic string, kafka_partition int, kafka_offset long",
     )
-    coords = T.StructType(
-        [
-            T.StructField("kafka_topic", T.StringType()),
-            T.StructField("kafka_partition", T.IntegerType()),
-            T.StructField("kafka_offset", T.LongType()),
-        ]
-    )
     earlier = spark.createDataFrame(
-        [("e2", ("t", 2, 1))],
-        T.StructType(
-            [T.StructField("event_id", T.StringType()), T.StructField("_original", coords)]
-        ),
+        [("e2", "t", 2, 1), ("e1", "t", 0, 3)],  # e1 at 3: landed by a first attempt
+        "event_id string, kafka_topic string, kafka_partition int, kafka_offset long",
     )
     decided = {
         (r["event_id"], r["kafka_partition"], r["kafka_offset"]): r["_original"]
         for r in decide(rows, earlier).collect()
     }
     assert decided[("e1", 0, 3)] is None  # lands: the batch's first copy
-    assert tuple(decided[("e1", 0, 7)]) == ("t", 0, 3)
+    assert tuple(decided[("e1", 0, 7)]) == ("t", 0, 3)  # a re-run decides the same
     assert tuple(decided[("e2", 1, 9)]) == ("t", 2, 1)  # an earlier batch landed e2
     assert tuple(decided[("e2", 0, 11)]) == ("t", 2, 1)

@@ -9,7 +9,7 @@ from pyspark.sql import types as T
 from pipelines.contracts.registry import contract_set, serialize
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.transforms.bronze import BRONZE_SCHEMA
-from pipelines.transforms.dedup import decide, earlier_copies
+from pipelines.transforms.dedup import candidates, decide
 from pipelines.transforms.silver import (
     IngestRules,
     classify,
@@ -141,7 +141,7 @@ def test_first_occurrence_of_an_event_id_wins(spark):
     value = serialize(feedback("e1"))
     classified = classify(bronze(spark, [("feedback", 9, value), ("feedback", 3, value)]), RULES)
     rows = typed_events(classified, [contract_set().get("feedback", 1)], RULES)
-    decided = decide(rows, earlier_copies(rows.limit(0), rows)).collect()
+    decided = decide(rows, candidates(rows.limit(0), rows)).collect()
     landing = [(r["event_id"], r["kafka_offset"]) for r in decided if r["_original"] is None]
     assert landing == [("e1", 3)]
     [copy] = [r for r in decided if r["_original"] is not None]

@@ -1,0 +1,140 @@
+"""The events a running stream landed recently, held in memory for deduplication.
+
+A micro-batch must know which of its events already landed. Reading the silver tables for
+that means opening every small file a streaming append leaves (a few per second); so the
+writer keeps, per event type, the ``event_id``, Kafka coordinates and Kafka timestamp of
+every row it landed within the dedup horizon, as materialized frames in executor memory.
+A lookup joins the batch's ids against them and reads no file. What the stream did not
+land itself (before a restart, or an older window a batch asks for) is loaded from the
+tables once, so the frames always hold every landed row from ``covered_from`` on: a
+replayed batch after a restart sees exactly what its first attempt saw.
+
+Frames are merged as they accumulate and trimmed to the horizon, so memory stays about
+horizon x rate rows (15 minutes at 2,000 events/s: 1.8 M small rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from pipelines.ingest.isolation import release
+
+RECENT_SCHEMA = T.StructType(
+    [
+        T.StructField("event_type", T.StringType()),
+        T.StructField("event_id", T.StringType()),
+        T.StructField("kafka_topic", T.StringType()),
+        T.StructField("kafka_partition", T.IntegerType()),
+        T.StructField("kafka_offset", T.LongType()),
+        T.StructField("kafka_timestamp", T.TimestampType()),
+    ]
+)
+MERGE_AFTER = 12  # small frames (one per batch) before they are merged into one
+
+# (event type, from, until or None) -> that type's landed rows with from <= kafka_timestamp < until
+Loader = Callable[[str, datetime, datetime | None], DataFrame]
+
+
+@dataclass
+class _Frame:
+    rows: DataFrame  # materialized, RECENT_SCHEMA
+    newest: datetime | None  # the newest kafka_timestamp it holds (None: empty)
+
+
+class RecentLanded:
+    """Per event type, every landed row with ``kafka_timestamp >= covered_from[type]``."""
+
+    def __init__(self) -> None:
+        self.covered_from: dict[str, datetime] = {}
+        self._merged: list[_Frame] = []
+        self._small: list[_Frame] = []
+
+    def lookup(self, spark: SparkSession, since: Mapping[str, datetime], load: Loader) -> DataFrame:
+        """Landed rows of each type with kafka_timestamp >= ``since[type]``.
+
+        Loads from the tables (through ``load``) whatever part of a window is not held yet.
+        """
+        for event_type, low in since.items():
+            held = self.covered_from.get(event_type)
+            if held is None or low < held:
+                loaded = load(event_type, low, held).select(*RECENT_SCHEMA.fieldNames())
+                self._small.append(self._materialize(loaded))
+                self.covered_from[event_type] = low
+        frames = [f.rows for f in (*self._merged, *self._small)]
+        if not frames or not since:
+            return spark.createDataFrame([], RECENT_SCHEMA)
+        wanted = reduce(
+            lambda a, b: a | b,
+            [
+                (F.col("event_type") == t) & (F.col("kafka_timestamp") >= F.lit(low))
+                for t, low in since.items()
+            ],
+        )
+        return reduce(DataFrame.unionByName, frames).where(wanted)
+
+    def add(self, landed: DataFrame, newest: datetime | None) -> None:
+        """This batch's landed rows (RECENT_SCHEMA columns), once its writes committed;
+        ``newest``: a bound on their kafka_timestamp (the batch's newest record)."""
+        rows = landed.select(*RECENT_SCHEMA.fieldNames()).localCheckpoint(eager=True)
+        self._small.append(_Frame(rows, newest))
+        if len(self._small) >= MERGE_AFTER:
+            merged = reduce(DataFrame.unionByName, [f.rows for f in self._small])
+            newest = max((f.newest for f in self._small if f.newest), default=None)
+            kept = _Frame(merged.localCheckpoint(eager=True), newest)
+            self._release(self._small)
+            self._small = []
+            self._merged.append(kept)
+
+    def trim(self, keep_from: Mapping[str, datetime]) -> None:
+        """Forget rows older than ``keep_from[type]``: whole frames once nothing in them is
+        that recent, and the rest when merged frames are rewritten."""
+        for event_type, floor in keep_from.items():
+            held = self.covered_from.get(event_type)
+            if held is not None and held < floor:
+                self.covered_from[event_type] = floor
+        if not self.covered_from:
+            return
+        oldest_needed = min(self.covered_from.values())
+        stale = [f for f in self._merged if f.newest is not None and f.newest < oldest_needed]
+        if stale:
+            self._release(stale)
+            self._merged = [f for f in self._merged if f not in stale]
+        if len(self._merged) > MERGE_AFTER:  # rewrite the merged frames without old rows
+            keep = reduce(
+                lambda a, b: a | b,
+                [
+                    (F.col("event_type") == t) & (F.col("kafka_timestamp") >= F.lit(low))
+                    for t, low in self.covered_from.items()
+                ],
+            )
+            merged = reduce(DataFrame.unionByName, [f.rows for f in self._merged]).where(keep)
+            newest = max((f.newest for f in self._merged if f.newest), default=None)
+            old = self._merged
+            self._merged = [_Frame(merged.localCheckpoint(eager=True), newest)]
+            self._release(old)
+
+    def rows(self) -> int:
+        return sum(f.rows.count() for f in (*self._merged, *self._small))
+
+    def clear(self) -> None:
+        self._release([*self._merged, *self._small])
+        self._merged, self._small = [], []
+        self.covered_from.clear()
+
+    @staticmethod
+    def _materialize(rows: DataFrame) -> _Frame:
+        kept = rows.localCheckpoint(eager=True)
+        newest = kept.agg(F.max("kafka_timestamp")).first()[0]
+        return _Frame(kept, newest)
+
+    @staticmethod
+    def _release(frames: list[_Frame]) -> None:
+        for frame in frames:
+            release(frame.rows)
