@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.ingest_throughput --events 1000000 --skip-freshness
     .venv/bin/python -m benchmarks.ingest_throughput --skip-catch-up \
-        --rate 2000 --seconds 120 --warmup 60
+        --rate 2000 --seconds 120 --warmup 60 [--preload 20000000]
 
 Needs the local broker (`afl infra up`). Three measurements, each on fresh topics and lake:
 
@@ -19,17 +19,19 @@ Needs the local broker (`afl infra up`). Three measurements, each on fresh topic
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from confluent_kafka import Consumer
 from pyspark.sql import functions as F
 
+from benchmarks.silver_batch_scaling import grow_to, kafka_batch
 from pipelines.contracts.topics import TOPICS
-from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.batch import INGEST_QUERY, IngestBatch
 from pipelines.ingest.stream import CATCH_UP, DEFAULT_MAX_OFFSETS_PER_TRIGGER, run_ingest
 from pipelines.kafka_admin import create_topics
 from pipelines.producer.sdk import AgentEventProducer
@@ -104,22 +106,44 @@ def catch_up(spark, settings: Settings) -> float:
     return time.perf_counter() - started
 
 
-def freshness(spark, settings: Settings, rate: int, seconds: int, warmup: int) -> dict[str, float]:
+def stream_while_producing(
+    spark, settings: Settings, rate: int, seconds: int, during=None
+) -> float:
+    """The continuous stream runs while a producer sends ``rate`` live events/s for
+    ``seconds``; ``during(elapsed_s)`` is called every 10 s. The time producing started."""
     stop = threading.Event()
     stream = threading.Thread(
         target=run_ingest, args=(spark, settings), kwargs={"stop_event": stop}, daemon=True
     )
     stream.start()
     time.sleep(20)  # let the query start and run its first (empty) batches
-    generator = TrafficGenerator(
-        seed=9, events=rate * (warmup + seconds), end_time=END, days_back=1
+    # the producer is its own process, as an agent app is: it shares the cores, not the GIL
+    producer = multiprocessing.get_context("spawn").Process(
+        target=produce_live, args=(settings, rate, seconds)
     )
-    measured_from = time.time() + warmup  # events produced before this are warm-up
-    with AgentEventProducer(settings) as producer:
-        send_traffic(producer, generator, rate=rate, live=True)
+    started = time.time()
+    producer.start()
+    while producer.is_alive():
+        producer.join(10)
+        if during is not None and producer.is_alive():
+            during(time.time() - started)
+    if producer.exitcode != 0:
+        raise RuntimeError(f"the producer failed (exit code {producer.exitcode})")
     time.sleep(15)  # let the last micro-batches land
     stop.set()
     stream.join(timeout=300)
+    return started
+
+
+def produce_live(settings: Settings, rate: int, seconds: int) -> None:
+    generator = TrafficGenerator(seed=9, events=rate * seconds, end_time=END, days_back=1)
+    with AgentEventProducer(settings) as producer:
+        send_traffic(producer, generator, rate=rate, live=True)
+
+
+def lags(spark, settings: Settings):
+    """Per landed event: kafka_ts (s) and lag_s, produced (Kafka timestamp) -> the end of
+    the micro-batch that made it visible in silver."""
     progress = (
         spark.read.format("delta")
         .load(STREAM_PROGRESS.path(settings))
@@ -134,19 +158,48 @@ def freshness(spark, settings: Settings, rate: int, seconds: int, warmup: int) -
             .select("ingest_batch_id", "kafka_timestamp")
         )
         rows = part if rows is None else rows.unionByName(part)
-    rows = rows.where(F.col("kafka_timestamp").cast("double") >= measured_from)
-    lag = rows.join(progress, "ingest_batch_id").select(
+    return rows.join(progress, "ingest_batch_id").select(
+        F.col("kafka_timestamp").cast("double").alias("kafka_ts"),
         (F.col("finished_at").cast("double") - F.col("kafka_timestamp").cast("double")).alias(
             "lag_s"
-        )
+        ),
     )
-    stats = lag.agg(
-        F.percentile_approx("lag_s", 0.5, 10000).alias("p50"),
-        F.percentile_approx("lag_s", 0.95, 10000).alias("p95"),
-        F.max("lag_s").alias("max"),
-        F.count("*").alias("events"),
-    ).first()
-    return stats.asDict()
+
+
+def lag_stats(frame) -> dict:
+    return (
+        frame.agg(
+            F.percentile_approx("lag_s", 0.5, 10000).alias("p50"),
+            F.percentile_approx("lag_s", 0.95, 10000).alias("p95"),
+            F.max("lag_s").alias("max"),
+            F.count("*").alias("events"),
+        )
+        .first()
+        .asDict()
+    )
+
+
+def freshness(spark, settings: Settings, rate: int, seconds: int, warmup: int) -> dict[str, float]:
+    started = stream_while_producing(spark, settings, rate, warmup + seconds)
+    measured = lags(spark, settings).where(F.col("kafka_ts") >= started + warmup)
+    return lag_stats(measured)
+
+
+def preload(spark, settings: Settings, rows: int) -> None:
+    """``rows`` silver rows on today's date before the stream starts (see silver_batch_scaling)."""
+    now = datetime.now(UTC)
+    writer = IngestBatch(settings, query_name="bench_preload")
+    writer.query_id = "preload"
+    writer.write(kafka_batch(spark, 1, 60_000, now - timedelta(minutes=30)), 0, time.time())
+    sample = {
+        table: spark.read.format("delta").load(settings.lake_path("silver", table)).cache()
+        for table in SILVER_TABLE_FOR.values()
+    }
+    held = sum(frame.count() for frame in sample.values())
+    grow_to(spark, settings, sample, rows, held, until=now - timedelta(minutes=20))
+    for frame in sample.values():
+        frame.unpersist()
+    print(f"preloaded {rows:,} silver rows on {now.date()}", flush=True)
 
 
 def main() -> None:
@@ -156,6 +209,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=2000)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=0, help="Seconds of traffic not measured.")
+    parser.add_argument("--preload", type=int, default=0, help="Silver rows on today first.")
     parser.add_argument("--skip-catch-up", action="store_true")
     parser.add_argument("--skip-freshness", action="store_true")
     parser.add_argument("--root", default="/tmp/afl-bench")
@@ -169,9 +223,12 @@ def main() -> None:
     if args.skip_freshness:
         return
     live = fresh(base, root, "freshness")
+    if args.preload:
+        preload(spark, live, args.preload)
     stats = freshness(spark, live, args.rate, args.seconds, args.warmup)
     print(
-        f"freshness at {args.rate}/s for {args.seconds}s after {args.warmup}s warm-up: "
+        f"freshness at {args.rate}/s for {args.seconds}s after {args.warmup}s warm-up, "
+        f"{args.preload:,} rows preloaded: "
         f"{stats['events']:,} events, "
         f"p50 {stats['p50']:.2f}s, p95 {stats['p95']:.2f}s, max {stats['max']:.2f}s",
         flush=True,

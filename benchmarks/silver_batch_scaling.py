@@ -9,7 +9,9 @@ until they hold each --sizes total. Then, at each size, in the same run:
 
 1. the silver batch: 20,000 new valid events of D (occurred within the last minutes,
    as live traffic is) through the stream's own batch writer, timed end to end;
-2. baseline: the lookup the writer used before issue 13, an anti-join of the batch's
+2. the same after a restart: a new writer (nothing in memory, tables probed, the dedup
+   horizon's rows loaded from the tables) takes the next 20,000;
+3. baseline: the lookup the writer used before issue 13, an anti-join of the batch's
    event ids against every event id of D's partitions, timed alone.
 
 Prints one line per size; the driver is the default 2 GB.
@@ -64,9 +66,15 @@ def kafka_batch(spark: SparkSession, seed: int, events: int, at: datetime) -> Da
 
 
 def grow_to(
-    spark: SparkSession, settings: Settings, sample: dict[str, DataFrame], total: int, held: int
+    spark: SparkSession,
+    settings: Settings,
+    sample: dict[str, DataFrame],
+    total: int,
+    held: int,
+    until: datetime = BATCH_AT,
 ) -> int:
-    """Append synthetic rows to D's partitions until the silver tables hold ``total`` rows."""
+    """Append synthetic copies of the sample's rows (their event dates, new event ids) until
+    the silver tables hold ``total`` rows; they arrived over the 24 hours before ``until``."""
     if total <= held:
         return held
     weights = {t: frame.count() for t, frame in sample.items()}
@@ -80,13 +88,14 @@ def grow_to(
             .withColumn("_n", F.monotonically_increasing_id())
             .withColumns(
                 {
-                    "event_id": F.concat(F.col("event_id"), F.lit("-"), F.col("_n")),
+                    "event_id": F.concat(F.col("event_id"), F.lit(f"-{held}-"), F.col("_n")),
                     "kafka_offset": F.col("_n") + F.lit(10_000_000_000 + held),
-                    # arrivals spread over the day before the batch, oldest first
-                    "ingested_at": F.lit(BATCH_AT.replace(tzinfo=None))
-                    - F.make_interval(secs=F.lit(86_400.0) * F.rand(seed=len(table))),
+                    # arrivals spread over the day before ``until``, oldest first
+                    "ingested_at": F.lit(until.replace(tzinfo=None))
+                    - F.make_interval(secs=F.lit(86_400.0) * F.rand(seed=len(table) + held)),
                 }
             )
+            .withColumn("kafka_timestamp", F.col("ingested_at") - F.expr("INTERVAL 1 SECOND"))
             .drop("_copy", "_n")
             .repartitionByRange(max(1, wanted // 400_000), "ingested_at")
             .sortWithinPartitions("ingested_at")
@@ -113,6 +122,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="0,5000000,20000000,50000000")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--root", default="/tmp/afl-bench")
+    parser.add_argument(
+        "--baseline-max", type=int, default=20_000_000, help="Skip the baseline above this size."
+    )
     args = parser.parse_args()
     root = Path(args.root) / uuid.uuid4().hex[:8]
     settings = Settings.from_env().with_overrides(
@@ -137,18 +149,35 @@ def main() -> None:
         grown_s = time.perf_counter() - started
         batch = kafka_batch(spark, 10 + step, args.events, BATCH_AT + timedelta(minutes=step))
         batch.cache().count()
-        baseline = old_lookup_seconds(spark, settings, batch)
+        baseline = (
+            f"{old_lookup_seconds(spark, settings, batch):.2f} s"
+            if size <= args.baseline_max
+            else "skipped"
+        )
         started = time.perf_counter()
         counts = writer.write(batch, step + 1, time.time())
         seconds = time.perf_counter() - started
         assert counts.valid_rows == args.events - counts.duplicate_rows - counts.quarantined_rows
+        steps = ", ".join(f"{k} {v:.2f}" for k, v in writer.phases.items())
+        # a restarted stream: nothing in memory, every table probed, the horizon loaded
+        restarted = IngestBatch(settings, query_name="bench_ingest")
+        restarted.query_id = "bench"
+        later = kafka_batch(
+            spark, 100 + step, args.events, BATCH_AT + timedelta(minutes=step, seconds=30)
+        )
+        later.cache().count()
+        started = time.perf_counter()
+        restarted.write(later, 1000 + step, time.time())
+        restart_s = time.perf_counter() - started
         print(
             f"{size:>12,} rows on D (grown in {grown_s:.0f} s): silver batch of "
-            f"{args.events:,} in {seconds:.2f} s ({counts.valid_rows:,} landed); "
-            f"baseline date-partition anti-join alone {baseline:.2f} s",
+            f"{args.events:,} in {seconds:.2f} s ({counts.valid_rows:,} landed; {steps}); "
+            f"first batch after a restart {restart_s:.2f} s; "
+            f"baseline date-partition anti-join alone {baseline}",
             flush=True,
         )
         batch.unpersist()
+        later.unpersist()
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 
@@ -63,6 +64,7 @@ class IngestBatch:
         self._ready = threading.Event()
         self._last_batch: int | None = None
         self._previous_start: float | None = None
+        self.phases: dict[str, float] = {}  # the last batch's steps, seconds each (logged)
 
     def bind_query(self, query: StreamingQuery) -> None:
         """The query's id (stable across restarts, new with a new checkpoint) names its rows."""
@@ -74,7 +76,8 @@ class IngestBatch:
         if not self._ready.wait(60):
             raise AflError("the ingest query never bound its id to the batch writer")
         counts = self.write(kafka_records, batch_id, started)
-        log.info("batch %s: %s", batch_id, counts)
+        steps = ", ".join(f"{k} {v:.2f}s" for k, v in self.phases.items())
+        log.info("batch %s: %s (%s)", batch_id, counts, steps)
 
     def write(self, kafka_records: DataFrame, batch_id: int, started: float) -> BatchCounts:
         """Kafka records (the Kafka source's columns) into every table, exactly once."""
@@ -100,7 +103,12 @@ class IngestBatch:
         maybe_rerun: bool,
     ) -> BatchCounts:
         spark = kafka_records.sparkSession
-        records = frames.keep(kafka_to_bronze(kafka_records))
+        self.phases = {}
+        mark = _clock(self.phases)
+        # One task per core, not per topic partition: a live batch is small, and each of its
+        # steps would otherwise run ~20 tiny tasks (classifying 20,000 records took 3x longer).
+        cores = spark.sparkContext.defaultParallelism
+        records = frames.keep(kafka_to_bronze(kafka_records).coalesce(cores))
         tables = self.writer.tables
         holds = self._holds(spark) if maybe_rerun else None
         capture = None
@@ -117,13 +125,16 @@ class IngestBatch:
             count = records.count()
             capture = pool.submit(tables.append, spark, BRONZE_AGENT_EVENTS, records, count)
             pool.shutdown(wait=False)
+        mark("read")
         classified, isolated = frames.keep_isolating(
             lambda r: classify(r, self.writer.rules), records
         )
         tally = self.writer.tally(classified)
+        mark("classify")
         if capture is not None:
             capture.result()  # bronze before any silver write: it is what silver came from
-        landed = self.writer.land(frames, classified, tally, batch_id, holds)
+        mark("bronze")
+        landed = self.writer.land(frames, classified, tally, batch_id, holds, mark)
         rejected = [classified]
         if isolated:
             rejected.append(isolated_rows(spark, records, isolated, "classify"))
@@ -145,13 +156,15 @@ class IngestBatch:
                 DataFrame.unionByName, [quarantine_rows(frame, batch_id) for frame in rejected]
             )
             rows = frames.keep(rows)
-            probe = rows.select("kafka_topic", "kafka_partition", "kafka_offset").first()
-            if holds is None or not holds(QUARANTINE, _record_at(probe)):
+            if holds is None or not holds(QUARANTINE, _record_at(_first_coords(rows))):
                 tables.append(spark, QUARANTINE, rows, quarantined)
+        mark("quarantine")
         oldest = min((r["oldest"] for r in tally if r["oldest"] is not None), default=None)
         counts = self._progress(spark, batch_id, started, counts, oldest, holds)
+        mark("progress")
         newest = max((r["newest"] for r in tally if r["newest"] is not None), default=None)
         self.writer.remember(landed, self.writer.plans(tally), newest)
+        mark("remember")
         return counts
 
     def _progress(
@@ -191,6 +204,22 @@ class IngestBatch:
             return found
 
         return holds
+
+
+def _clock(phases: dict[str, float]) -> Callable[[str], None]:
+    """``mark(step)`` records the seconds since the previous mark under ``step``."""
+    last = [time.perf_counter()]
+
+    def mark(step: str) -> None:
+        now = time.perf_counter()
+        phases[step] = phases.get(step, 0.0) + now - last[0]
+        last[0] = now
+
+    return mark
+
+
+def _first_coords(rows: DataFrame):  # type: ignore[no-untyped-def]
+    return rows.select("kafka_topic", "kafka_partition", "kafka_offset").first()
 
 
 def _record_at(row, bronze: bool = False) -> Column:  # type: ignore[no-untyped-def]

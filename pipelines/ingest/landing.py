@@ -186,14 +186,17 @@ class SilverWriter:
         tally: list,
         batch_id: int | None,
         holds: Holds = None,
+        mark: Callable[[str], None] = lambda step: None,
     ) -> Landed:
-        """Type per event type, decide once for the batch, append per table."""
+        """Type per event type, decide once for the batch, append per table; ``mark(step)``
+        after each step (the batch's timings)."""
         spark = classified.sparkSession
         plans = self.plans(tally)
         if not plans:
             return Landed()
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
             typed = list(pool.map(lambda p: self._typed(frames, classified, p, batch_id), plans))
+        mark("typing")
         landed = Landed()
         for t in typed:
             if t.isolated:
@@ -212,6 +215,7 @@ class SilverWriter:
             .agg(F.count("*").alias("n"))
             .collect()
         }
+        mark("dedup")
 
         def count(event_type: str | None, *kinds: str, pii: bool | None = None) -> int:
             return sum(
@@ -229,6 +233,7 @@ class SilverWriter:
 
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
             written = list(pool.map(append, typed))
+        mark("silver")
         for t, tables in zip(typed, written, strict=True):
             landed.inserted[t.plan.event_type] = count(t.plan.event_type, "land")
             landed.rows_by_table.update(tables)
