@@ -19,6 +19,7 @@ Needs the local broker (`afl infra up`). Three measurements, each on fresh topic
 from __future__ import annotations
 
 import argparse
+import logging
 import multiprocessing
 import threading
 import time
@@ -190,7 +191,11 @@ def preload(spark, settings: Settings, rows: int) -> None:
     now = datetime.now(UTC)
     writer = IngestBatch(settings, query_name="bench_preload")
     writer.query_id = "preload"
-    writer.write(kafka_batch(spark, 1, 60_000, now - timedelta(minutes=30)), 0, time.time())
+    writer.write(
+        kafka_batch(spark, 1, 60_000, now - timedelta(minutes=30), settings.topic_prefix),
+        0,
+        time.time(),
+    )
     sample = {
         table: spark.read.format("delta").load(settings.lake_path("silver", table)).cache()
         for table in SILVER_TABLE_FOR.values()
@@ -214,6 +219,9 @@ def main() -> None:
     parser.add_argument("--skip-freshness", action="store_true")
     parser.add_argument("--root", default="/tmp/afl-bench")
     args = parser.parse_args()
+    # each micro-batch's steps and their seconds (pipelines/ingest/batch.py logs them)
+    logging.basicConfig(format="%(asctime)s %(message)s")
+    logging.getLogger("pipelines.ingest.batch").setLevel(logging.INFO)
     base = Settings.from_env()
     root = Path(args.root) / uuid.uuid4().hex[:8]
     spark = get_spark(base, app_name="afl-bench-ingest")

@@ -8,7 +8,9 @@ the 24 hours before the batch, files in arrival order as streaming appends leave
 until they hold each --sizes total. Then, at each size, in the same run:
 
 1. the silver batch: 20,000 new valid events of D (occurred within the last minutes,
-   as live traffic is) through the stream's own batch writer, timed end to end;
+   as live traffic is) through the stream's own batch writer, timed end to end; --repeat
+   such batches, the median reported (after two warm-up batches, so nothing measured
+   includes compiling the plans);
 2. the same after a restart: a new writer (nothing in memory, tables probed, the dedup
    horizon's rows loaded from the tables) takes the next 20,000;
 3. baseline: the lookup the writer used before issue 13, an anti-join of the batch's
@@ -20,6 +22,8 @@ Prints one line per size; the driver is the default 2 GB.
 from __future__ import annotations
 
 import argparse
+import itertools
+import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -44,9 +48,11 @@ KAFKA_ROWS = (
 )
 
 
-def kafka_batch(spark: SparkSession, seed: int, events: int, at: datetime) -> DataFrame:
-    """``events`` valid records of D as the Kafka source hands them over: live traffic,
-    each sent a second after it occurred, the last ones around ``at``."""
+def kafka_batch(
+    spark: SparkSession, seed: int, events: int, at: datetime, topic_prefix: str = "bench."
+) -> DataFrame:
+    """``events`` valid records as the Kafka source hands them over: live traffic, each
+    sent a second after it occurred, the last ones around ``at``."""
     generator = TrafficGenerator(seed=seed, events=events, end_time=at, days_back=0.004)
     rows = []
     for offset, record in enumerate(generator):
@@ -55,7 +61,7 @@ def kafka_batch(spark: SparkSession, seed: int, events: int, at: datetime) -> Da
             (
                 (record.key or "").encode(),
                 record.value,
-                f"bench.{record.topic}",
+                f"{topic_prefix}{record.topic}",
                 offset % 3,
                 1_000_000_000 * seed + offset,
                 (occurred + timedelta(seconds=1)).replace(tzinfo=None),
@@ -122,6 +128,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="0,5000000,20000000,50000000")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--root", default="/tmp/afl-bench")
+    parser.add_argument("--repeat", type=int, default=3, help="Batches measured per size.")
     parser.add_argument(
         "--baseline-max", type=int, default=20_000_000, help="Skip the baseline above this size."
     )
@@ -136,7 +143,15 @@ def main() -> None:
     writer = IngestBatch(settings, query_name="bench_ingest")
     writer.query_id = "bench"
     # a first batch creates the tables; its rows are the sample the synthetic rows copy
-    writer.write(kafka_batch(spark, 1, 60_000, BATCH_AT - timedelta(hours=19)), 0, time.time())
+    batch_ids = itertools.count()
+    writer.write(
+        kafka_batch(spark, 1, 60_000, BATCH_AT - timedelta(hours=19)), next(batch_ids), time.time()
+    )
+    for warm_up in range(2):  # compile once before anything is measured
+        batch = kafka_batch(
+            spark, 2 + warm_up, 5_000, BATCH_AT - timedelta(hours=18, minutes=-warm_up)
+        )
+        writer.write(batch, next(batch_ids), time.time())
     sample = {
         table: spark.read.format("delta").load(settings.lake_path("silver", table)).cache()
         for table in SILVER_TABLE_FOR.values()
@@ -147,37 +162,43 @@ def main() -> None:
         started = time.perf_counter()
         held = grow_to(spark, settings, sample, size, held)
         grown_s = time.perf_counter() - started
-        batch = kafka_batch(spark, 10 + step, args.events, BATCH_AT + timedelta(minutes=step))
-        batch.cache().count()
+        at = BATCH_AT + timedelta(minutes=step)
+        batches = [
+            kafka_batch(spark, 10 * step + r + 10, args.events, at + timedelta(seconds=10 * r))
+            for r in range(args.repeat + 1)
+        ]
+        for batch in batches:
+            batch.cache().count()
         baseline = (
-            f"{old_lookup_seconds(spark, settings, batch):.2f} s"
+            f"{old_lookup_seconds(spark, settings, batches[0]):.2f} s"
             if size <= args.baseline_max
             else "skipped"
         )
-        started = time.perf_counter()
-        counts = writer.write(batch, step + 1, time.time())
-        seconds = time.perf_counter() - started
-        assert counts.valid_rows == args.events - counts.duplicate_rows - counts.quarantined_rows
+        times = []
+        for batch in batches[:-1]:
+            started = time.perf_counter()
+            counts = writer.write(batch, next(batch_ids), time.time())
+            times.append(time.perf_counter() - started)
+            assert (
+                counts.valid_rows == args.events - counts.duplicate_rows - counts.quarantined_rows
+            )
         steps = ", ".join(f"{k} {v:.2f}" for k, v in writer.phases.items())
         # a restarted stream: nothing in memory, every table probed, the horizon loaded
         restarted = IngestBatch(settings, query_name="bench_ingest")
         restarted.query_id = "bench"
-        later = kafka_batch(
-            spark, 100 + step, args.events, BATCH_AT + timedelta(minutes=step, seconds=30)
-        )
-        later.cache().count()
         started = time.perf_counter()
-        restarted.write(later, 1000 + step, time.time())
+        restarted.write(batches[-1], next(batch_ids), time.time())
         restart_s = time.perf_counter() - started
         print(
             f"{size:>12,} rows on D (grown in {grown_s:.0f} s): silver batch of "
-            f"{args.events:,} in {seconds:.2f} s ({counts.valid_rows:,} landed; {steps}); "
+            f"{args.events:,}: median {statistics.median(times):.2f} s of "
+            f"{', '.join(f'{t:.2f}' for t in times)} (last: {steps}); "
             f"first batch after a restart {restart_s:.2f} s; "
             f"baseline date-partition anti-join alone {baseline}",
             flush=True,
         )
-        batch.unpersist()
-        later.unpersist()
+        for batch in batches:
+            batch.unpersist()
 
 
 if __name__ == "__main__":

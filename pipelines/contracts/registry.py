@@ -334,11 +334,13 @@ def _collect_unknown(value: Any, spec: Mapping[str, Any], path: str, out: dict[s
             if key not in known:
                 out[f"{path}.{key}" if path else key] = item
         for key, item in value.items():
-            if key in known:
+            # only objects and arrays can hold unknown fields (most values are scalars)
+            if key in known and isinstance(item, dict | list):
                 _collect_unknown(item, known[key], f"{path}.{key}" if path else key, out)
     elif isinstance(value, list) and isinstance(spec.get("items"), Mapping):
         for i, item in enumerate(value):
-            _collect_unknown(item, spec["items"], f"{path}[{i}]", out)
+            if isinstance(item, dict | list):
+                _collect_unknown(item, spec["items"], f"{path}[{i}]", out)
 
 
 def _walk_classes(properties: Mapping[str, Any], prefix: str):

@@ -141,8 +141,25 @@ EARLIEST_TIMESTAMP = datetime(1, 1, 3, tzinfo=UTC)
 LATEST_TIMESTAMP = datetime(9999, 12, 30, tzinfo=UTC)
 
 
+_last_parsed: tuple[str, datetime | None] = ("", None)
+
+
 def parse_timestamp(text: str) -> datetime | None:
-    """The UTC instant Spark reads from a date-time string, or None if it would read null."""
+    """The UTC instant Spark reads from a date-time string, or None if it would read null.
+
+    The classifier asks twice for an event's occurred_at (exactness, then its date): the
+    last answer is kept.
+    """
+    global _last_parsed
+    last = _last_parsed
+    if last[0] == text:
+        return last[1]
+    moment = _parse_timestamp(text)
+    _last_parsed = (text, moment)
+    return moment
+
+
+def _parse_timestamp(text: str) -> datetime | None:
     match = _TIMESTAMP.match(text)
     if match is None:
         return None

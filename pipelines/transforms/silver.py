@@ -177,7 +177,7 @@ def judge_record(cs: ContractSet, value: bytes | None) -> tuple[Any, ...]:
         return (verdict.kind, verdict.field, message, *identity, None, None, None, None)
     contract = cs.get(et, ver)
     problem = unrepresentable(event, _exactness(contract), "")
-    moment = parse_timestamp(event["occurred_at"])
+    moment = parse_timestamp(event["occurred_at"]) if problem is None else None
     if problem is None and (moment is None or moment > _LATEST_OCCURRED_AT):
         problem = ("occurred_at", "is too far in the future for its retention date")
     if problem is not None:
