@@ -29,7 +29,13 @@ from pyspark.sql.streaming import StreamingQuery
 
 from pipelines.errors import AflError
 from pipelines.ingest.isolation import BatchFrames
-from pipelines.ingest.landing import SilverWriter, bronze_records, ingest_rules, isolated_rows
+from pipelines.ingest.landing import (
+    SilverWriter,
+    bronze_records,
+    ingest_rules,
+    isolated_rows,
+    same_time,
+)
 from pipelines.ingest.progress import BatchCounts, progress_row
 from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.settings import Settings
@@ -112,7 +118,9 @@ class IngestBatch:
         tables = self.writer.tables
         holds = self._holds(spark) if maybe_rerun else None
         capture = None
-        first = records.select("topic", "partition", "offset").first()
+        first = records.select(
+            "topic", "partition", "offset", F.unix_micros("kafka_timestamp")
+        ).first()
         if first is None:  # nothing arrived: nothing to write
             return BatchCounts()
         if holds is not None and holds(BRONZE_AGENT_EVENTS, _record_at(first, bronze=True)):
@@ -219,13 +227,17 @@ def _clock(phases: dict[str, float]) -> Callable[[str], None]:
 
 
 def _first_coords(rows: DataFrame):  # type: ignore[no-untyped-def]
-    return rows.select("kafka_topic", "kafka_partition", "kafka_offset").first()
+    return rows.select(*COORDS, F.unix_micros("kafka_timestamp")).first()
 
 
 def _record_at(row, bronze: bool = False) -> Column:  # type: ignore[no-untyped-def]
-    """The table row of one record: its Kafka coordinates."""
+    """The table row of one record: its Kafka coordinates, and its Kafka timestamp, which
+    lets Delta skip every file written at another time (offsets alone do not: a file's
+    offset range spans every partition it holds)."""
     names = ("topic", "partition", "offset") if bronze else COORDS
-    return reduce(lambda a, b: a & b, [F.col(n) == row[i] for i, n in enumerate(names)])
+    at = [F.col(n) == row[i] for i, n in enumerate(names)]
+    at.append(same_time(row[3]))
+    return reduce(lambda a, b: a & b, at)
 
 
 def _held_in_bronze(spark: SparkSession, settings: Settings, records: DataFrame) -> DataFrame:

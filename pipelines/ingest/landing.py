@@ -342,11 +342,13 @@ class SilverWriter:
             return by_table
         landing = decided.where(
             (F.col("_fate") == "land") & (F.col("event_type") == t.plan.event_type)
-        ).select(*COORDS, "contains_pii")
+        ).select(
+            *COORDS, F.unix_micros("kafka_timestamp").alias("kafka_timestamp_us"), "contains_pii"
+        )
         # The batch id joins the rows only here: a literal in the typing projection would
         # make Spark compile that (large) projection again for every batch.
         new_rows = t.rows.join(
-            F.broadcast(landing.drop("contains_pii")), list(COORDS), "left_semi"
+            F.broadcast(landing.select(*COORDS)), list(COORDS), "left_semi"
         ).withColumn("ingest_batch_id", F.lit(batch_id).cast("long"))
         general, restricted = split_restricted(
             new_rows.drop(*_HELPERS), t.contracts, self.rules.hash_salt
@@ -397,12 +399,23 @@ def _recent_rows(table: DataFrame | None, event_type: str) -> DataFrame:
 
 
 def _at(row) -> Column:  # type: ignore[no-untyped-def]
-    """The table row with these Kafka coordinates (one record's)."""
+    """The table row of one record: its Kafka coordinates, and its Kafka timestamp, which
+    lets Delta skip every file written at another time (a file's offset range spans every
+    partition it holds, so offsets alone skip little)."""
     return (
         (F.col("kafka_topic") == row["kafka_topic"])
         & (F.col("kafka_partition") == row["kafka_partition"])
         & (F.col("kafka_offset") == row["kafka_offset"])
+        & same_time(row["kafka_timestamp_us"])
     )
+
+
+def same_time(micros: int | None) -> Column:
+    """Rows with this Kafka timestamp, given in microseconds: a value that went through a
+    Python datetime would depend on the driver's time zone (and its DST hours)."""
+    if micros is None:
+        return F.col("kafka_timestamp").isNull()
+    return F.col("kafka_timestamp") == F.timestamp_micros(F.lit(micros))
 
 
 def bronze_records(spark: SparkSession, bronze_path: str, wanted: DataFrame) -> DataFrame:
