@@ -4,11 +4,13 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.offsets import committed_offsets
 from pipelines.ingest.stream import run_ingest, stop_on_signals
 from tests import AFL
 from tests.integration.ingest.conftest import produce, silver_counts, wait_committed
@@ -43,7 +45,20 @@ def test_ctrl_c_stops_the_running_stream_between_batches(spark, lake, tmp_path):
             [AFL, "stream"], env=env, stdout=out, stderr=out, start_new_session=True
         )
         try:
-            wait_committed(Path(lake.checkpoint_root) / INGEST_QUERY, 0)
+            checkpoint = Path(lake.checkpoint_root) / INGEST_QUERY
+            wait_committed(checkpoint, 0)
+            # the first batch may not hold every record yet: wait until one has read them all
+            deadline = time.monotonic() + 120
+            while (
+                time.monotonic() < deadline
+                and sum(
+                    end
+                    for parts in committed_offsets(spark, str(checkpoint)).values()
+                    for end in parts.values()
+                )
+                < manifest["records_sent"]
+            ):
+                time.sleep(0.5)
             stream.send_signal(signal.SIGINT)  # what Ctrl-C sends
             assert stream.wait(timeout=180) == 0
         finally:
