@@ -30,18 +30,19 @@ from pyspark.sql.streaming import StreamingQuery
 from pipelines.errors import AflError
 from pipelines.ingest.isolation import BatchFrames
 from pipelines.ingest.landing import (
+    RECORD_COORDS,
     SilverWriter,
     bronze_records,
+    first_record,
     ingest_rules,
     isolated_rows,
-    same_time,
+    record_at,
 )
 from pipelines.ingest.progress import BatchCounts, progress_row
 from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.settings import Settings
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS, QUARANTINE, STREAM_PROGRESS, TableSpec
 from pipelines.transforms.bronze import kafka_to_bronze
-from pipelines.transforms.dedup import COORDS
 from pipelines.transforms.progress import STREAM_PROGRESS_SCHEMA
 from pipelines.transforms.silver import IngestRules, classify, quarantine_rows
 
@@ -118,12 +119,10 @@ class IngestBatch:
         tables = self.writer.tables
         holds = self._holds(spark) if maybe_rerun else None
         capture = None
-        first = records.select(
-            "topic", "partition", "offset", F.unix_micros("kafka_timestamp")
-        ).first()
+        first = first_record(records, RECORD_COORDS)
         if first is None:  # nothing arrived: nothing to write
             return BatchCounts()
-        if holds is not None and holds(BRONZE_AGENT_EVENTS, _record_at(first, bronze=True)):
+        if holds is not None and holds(BRONZE_AGENT_EVENTS, record_at(first, RECORD_COORDS)):
             expected = records.count()
             records = frames.keep(_held_in_bronze(spark, self.settings, records))
             if records.count() != expected:  # one append per batch: all or nothing
@@ -164,7 +163,7 @@ class IngestBatch:
                 DataFrame.unionByName, [quarantine_rows(frame, batch_id) for frame in rejected]
             )
             rows = frames.keep(rows)
-            if holds is None or not holds(QUARANTINE, _record_at(_first_coords(rows))):
+            if holds is None or not holds(QUARANTINE, record_at(first_record(rows))):
                 tables.append(spark, QUARANTINE, rows, quarantined)
         mark("quarantine")
         oldest = min((r["oldest"] for r in tally if r["oldest"] is not None), default=None)
@@ -224,20 +223,6 @@ def _clock(phases: dict[str, float]) -> Callable[[str], None]:
         last[0] = now
 
     return mark
-
-
-def _first_coords(rows: DataFrame):  # type: ignore[no-untyped-def]
-    return rows.select(*COORDS, F.unix_micros("kafka_timestamp")).first()
-
-
-def _record_at(row, bronze: bool = False) -> Column:  # type: ignore[no-untyped-def]
-    """The table row of one record: its Kafka coordinates, and its Kafka timestamp, which
-    lets Delta skip every file written at another time (offsets alone do not: a file's
-    offset range spans every partition it holds)."""
-    names = ("topic", "partition", "offset") if bronze else COORDS
-    at = [F.col(n) == row[i] for i, n in enumerate(names)]
-    at.append(same_time(row[3]))
-    return reduce(lambda a, b: a & b, at)
 
 
 def _held_in_bronze(spark: SparkSession, settings: Settings, records: DataFrame) -> DataFrame:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.contracts.registry import Contract, ContractSet, contract_set
@@ -342,9 +342,7 @@ class SilverWriter:
             return by_table
         landing = decided.where(
             (F.col("_fate") == "land") & (F.col("event_type") == t.plan.event_type)
-        ).select(
-            *COORDS, F.unix_micros("kafka_timestamp").alias("kafka_timestamp_us"), "contains_pii"
-        )
+        ).select(*COORDS, "kafka_timestamp", "contains_pii")
         # The batch id joins the rows only here: a literal in the typing projection would
         # make Spark compile that (large) projection again for every batch.
         new_rows = t.rows.join(
@@ -353,12 +351,12 @@ class SilverWriter:
         general, restricted = split_restricted(
             new_rows.drop(*_HELPERS), t.contracts, self.rules.hash_salt
         )
-        if holds is None or not holds(t.spec, _at(landing.first())):
+        if holds is None or not holds(t.spec, record_at(first_record(landing))):
             self.tables.append(spark, t.spec, general, inserted)
         if restricted is None or restricted_spec is None or not with_pii:
             return by_table
         with_text = landing.where(F.col("contains_pii"))
-        if holds is None or not holds(restricted_spec, _at(with_text.first())):
+        if holds is None or not holds(restricted_spec, record_at(first_record(with_text))):
             self.tables.append(spark, restricted_spec, restricted, with_pii)
         return by_table
 
@@ -398,24 +396,23 @@ def _recent_rows(table: DataFrame | None, event_type: str) -> DataFrame:
     )
 
 
-def _at(row) -> Column:  # type: ignore[no-untyped-def]
-    """The table row of one record: its Kafka coordinates, and its Kafka timestamp, which
-    lets Delta skip every file written at another time (a file's offset range spans every
-    partition it holds, so offsets alone skip little)."""
-    return (
-        (F.col("kafka_topic") == row["kafka_topic"])
-        & (F.col("kafka_partition") == row["kafka_partition"])
-        & (F.col("kafka_offset") == row["kafka_offset"])
-        & same_time(row["kafka_timestamp_us"])
-    )
+def first_record(rows: DataFrame, names: Sequence[str] = COORDS) -> Row | None:
+    """One record of ``rows``: its Kafka coordinates (``names``) and Kafka timestamp in
+    microseconds (a Python datetime would depend on the driver's time zone and DST)."""
+    return rows.select(*names, F.unix_micros("kafka_timestamp")).first()
 
 
-def same_time(micros: int | None) -> Column:
-    """Rows with this Kafka timestamp, given in microseconds: a value that went through a
-    Python datetime would depend on the driver's time zone (and its DST hours)."""
+def record_at(record: Row, names: Sequence[str] = COORDS) -> Column:
+    """The table row of that record. The Kafka timestamp lets Delta skip every file written
+    at another time (a file's offset range spans every partition it holds, so offsets alone
+    skip little)."""
+    *coords, micros = record
+    at = [F.col(n) == v for n, v in zip(names, coords, strict=True)]
     if micros is None:
-        return F.col("kafka_timestamp").isNull()
-    return F.col("kafka_timestamp") == F.timestamp_micros(F.lit(micros))
+        at.append(F.col("kafka_timestamp").isNull())
+    else:
+        at.append(F.col("kafka_timestamp") == F.timestamp_micros(F.lit(micros)))
+    return reduce(lambda a, b: a & b, at)
 
 
 def bronze_records(spark: SparkSession, bronze_path: str, wanted: DataFrame) -> DataFrame:
