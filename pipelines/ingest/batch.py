@@ -1,7 +1,8 @@
 """One micro-batch of Kafka records into bronze, silver, quarantine and ops.stream_progress.
 
 Order within the batch: bronze first (the raw capture, appended while the records are
-classified), then silver (``SilverWriter.land``), then quarantine, then the progress row.
+classified), then silver (``SilverWriter.land``) and quarantine side by side, then the
+progress row.
 Nothing a record carries can stop this: a record that makes a step fail is isolated and
 quarantined (``BatchFrames.keep_isolating``).
 
@@ -31,6 +32,7 @@ from pipelines.errors import AflError
 from pipelines.ingest.isolation import BatchFrames
 from pipelines.ingest.landing import (
     RECORD_COORDS,
+    Landed,
     SilverWriter,
     bronze_records,
     first_record,
@@ -141,12 +143,26 @@ class IngestBatch:
         if capture is not None:
             capture.result()  # bronze before any silver write: it is what silver came from
         mark("bronze")
-        landed = self.writer.land(frames, classified, tally, batch_id, holds, mark)
         rejected = [classified]
         if isolated:
             rejected.append(isolated_rows(spark, records, isolated, "classify"))
-        rejected += landed.quarantine
-        quarantined = sum(r["n"] for r in tally if not r["ok"]) + len(isolated) + landed.quarantined
+        refused = sum(r["n"] for r in tally if not r["ok"]) + len(isolated)
+
+        def quarantine(landed: Landed) -> None:  # runs while silver's appends do
+            quarantined = refused + landed.quarantined
+            if not quarantined:
+                return
+            frames_of = [*rejected, *landed.quarantine]
+            rows = frames.keep(
+                reduce(DataFrame.unionByName, [quarantine_rows(f, batch_id) for f in frames_of])
+            )
+            if holds is None or not holds(QUARANTINE, record_at(first_record(rows))):
+                tables.append(spark, QUARANTINE, rows, quarantined)
+
+        landed = self.writer.land(
+            frames, classified, tally, batch_id, holds, mark, alongside=quarantine
+        )
+        quarantined = refused + landed.quarantined
         counts = BatchCounts(
             input_rows=sum(r["n"] for r in tally) + len(isolated),
             valid_rows=sum(landed.inserted.values()),
@@ -158,19 +174,11 @@ class IngestBatch:
                 QUARANTINE.qualified_name: quarantined,
             },
         )
-        if quarantined:
-            rows = reduce(
-                DataFrame.unionByName, [quarantine_rows(frame, batch_id) for frame in rejected]
-            )
-            rows = frames.keep(rows)
-            if holds is None or not holds(QUARANTINE, record_at(first_record(rows))):
-                tables.append(spark, QUARANTINE, rows, quarantined)
-        mark("quarantine")
         oldest = min((r["oldest"] for r in tally if r["oldest"] is not None), default=None)
         counts = self._progress(spark, batch_id, started, counts, oldest, holds)
         mark("progress")
         newest = max((r["newest"] for r in tally if r["newest"] is not None), default=None)
-        self.writer.remember(landed, self.writer.plans(tally), newest)
+        self.writer.remember(frames, landed, self.writer.plans(tally), newest)
         mark("remember")
         return counts
 

@@ -79,6 +79,11 @@ class BatchFrames:
         rest = records.where(~_any_key(bad, key, records))
         return self.keep(build(rest)), bad
 
+    def hand_over(self, frame: DataFrame) -> DataFrame:
+        """``frame`` (kept by this batch) outlives it: whoever takes it releases it."""
+        self._kept = [f for f in self._kept if f is not frame]
+        return frame
+
     def release(self) -> None:
         for frame in self._kept:
             release(frame)

@@ -93,7 +93,8 @@ class Landed:
     quarantine: list[DataFrame] = field(default_factory=list)  # rejected while landing
     quarantined: int = 0  # how many rows ``quarantine`` holds
     rows_by_table: dict[str, int] = field(default_factory=dict)
-    landing: DataFrame | None = None  # RECENT_SCHEMA rows of what landed
+    landing: DataFrame | None = None  # RECENT_SCHEMA rows of what landed: a view of ...
+    decided: DataFrame | None = None  # ... this materialized frame (the batch's decision)
 
 
 @dataclass(frozen=True)
@@ -187,13 +188,18 @@ class SilverWriter:
         batch_id: int | None,
         holds: Holds = None,
         mark: Callable[[str], None] = lambda step: None,
+        alongside: Callable[[Landed], None] = lambda landed: None,
     ) -> Landed:
         """Type per event type, decide once for the batch, append per table; ``mark(step)``
-        after each step (the batch's timings)."""
+        after each step (the batch's timings). ``alongside(landed)`` runs once, while the
+        silver appends do, as soon as ``landed`` knows its quarantine rows (the batch's
+        quarantine append overlaps silver's)."""
         spark = classified.sparkSession
         plans = self.plans(tally)
         if not plans:
-            return Landed()
+            landed = Landed()
+            alongside(landed)
+            return landed
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
             typed = list(pool.map(lambda p: self._typed(frames, classified, p, batch_id), plans))
         mark("typing")
@@ -229,34 +235,45 @@ class SilverWriter:
         def append(t: _Typed) -> dict[str, int]:
             et = t.plan.event_type
             landing = (count(et, "land"), count(et, "land", pii=True))
-            return self._append(t, decided, landing, batch_id, holds)
+            every_row = landing[0] == count(et, *FATES)
+            return self._append(t, decided, landing, every_row, batch_id, holds)
 
         with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-            written = list(pool.map(append, typed))
+            appends = [pool.submit(append, t) for t in typed]
+            unfit = count(None, "unrepresentable", "schema_conflict")
+            if unfit:
+                rows = decided.where(F.col("_fate").isin("unrepresentable", "schema_conflict"))
+                landed.quarantine.append(_unfit_rows(classified, rows))
+            copies = count(None, "copy")
+            differing = 0
+            if copies:
+                conflicting_rows, differing = self._conflicting_copies(frames, classified, decided)
+                landed.quarantine.append(conflicting_rows)
+            landed.duplicates = copies - differing
+            landed.quarantined = sum(len(t.isolated) for t in typed) + unfit + differing
+            alongside(landed)
+            written = [a.result() for a in appends]
         mark("silver")
         for t, tables in zip(typed, written, strict=True):
             landed.inserted[t.plan.event_type] = count(t.plan.event_type, "land")
             landed.rows_by_table.update(tables)
-        unfit = count(None, "unrepresentable", "schema_conflict")
-        if unfit:
-            rows = decided.where(F.col("_fate").isin("unrepresentable", "schema_conflict"))
-            landed.quarantine.append(_unfit_rows(classified, rows))
-        copies = count(None, "copy")
-        differing = 0
-        if copies:
-            conflicting_rows, differing = self._conflicting_copies(frames, classified, decided)
-            landed.quarantine.append(conflicting_rows)
-        landed.duplicates = copies - differing
-        landed.quarantined = sum(len(t.isolated) for t in typed) + unfit + differing
         landed.landing = decided.where(F.col("_fate") == "land").select(*RECENT_SCHEMA.fieldNames())
+        landed.decided = decided
         return landed
 
-    def remember(self, landed: Landed, plans: list[TypePlan], newest: datetime | None) -> None:
-        """After the batch committed: what landed joins the recent events; older ones go."""
+    def remember(
+        self,
+        frames: BatchFrames,
+        landed: Landed,
+        plans: list[TypePlan],
+        newest: datetime | None,
+    ) -> None:
+        """After the batch committed: what landed joins the recent events (the batch's
+        materialized decision, taken over from ``frames``); older ones go."""
         if self.recent is None:
             return
-        if landed.landing is not None:
-            self.recent.add(landed.landing, newest)
+        if landed.landing is not None and landed.decided is not None:
+            self.recent.add(landed.landing, newest, frames.hand_over(landed.decided))
         self.recent.trim({p.event_type: p.since - self.horizon for p in plans})
 
     def forget(self) -> None:
@@ -327,11 +344,13 @@ class SilverWriter:
         t: _Typed,
         decided: DataFrame,
         counts: tuple[int, int],
+        every_row: bool,
         batch_id: int | None,
         holds: Holds,
     ) -> dict[str, int]:
         """The landing rows of one type into its general table and restricted companion;
-        ``counts``: (rows landing, of which with user text or PII)."""
+        ``counts``: (rows landing, of which with user text or PII); ``every_row``: all of
+        the type's typed rows land (no copies, nothing unfit: the usual batch)."""
         spark = decided.sparkSession
         inserted, with_pii = counts
         by_table = {t.spec.qualified_name: inserted}
@@ -345,9 +364,12 @@ class SilverWriter:
         ).select(*COORDS, "kafka_timestamp", "contains_pii")
         # The batch id joins the rows only here: a literal in the typing projection would
         # make Spark compile that (large) projection again for every batch.
-        new_rows = t.rows.join(
-            F.broadcast(landing.select(*COORDS)), list(COORDS), "left_semi"
-        ).withColumn("ingest_batch_id", F.lit(batch_id).cast("long"))
+        chosen = (
+            t.rows
+            if every_row
+            else t.rows.join(F.broadcast(landing.select(*COORDS)), list(COORDS), "left_semi")
+        )
+        new_rows = chosen.withColumn("ingest_batch_id", F.lit(batch_id).cast("long"))
         general, restricted = split_restricted(
             new_rows.drop(*_HELPERS), t.contracts, self.rules.hash_salt
         )
@@ -377,6 +399,9 @@ class SilverWriter:
         )
         found = frames.keep(conflicting(records, originals))
         return found, found.count()
+
+
+FATES = ("land", "copy", "unrepresentable", "schema_conflict")
 
 
 def _fate() -> Column:

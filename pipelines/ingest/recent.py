@@ -44,8 +44,9 @@ Loader = Callable[[str, datetime, datetime | None], DataFrame]
 
 @dataclass
 class _Frame:
-    rows: DataFrame  # materialized, RECENT_SCHEMA
+    rows: DataFrame  # RECENT_SCHEMA: materialized, or a view of ``owner``
     newest: datetime | None  # the newest kafka_timestamp it holds (None: empty)
+    owner: DataFrame | None = None  # the materialized frame ``rows`` is a view of
 
 
 class RecentLanded:
@@ -77,13 +78,16 @@ class RecentLanded:
                 for t, low in since.items()
             ],
         )
-        return reduce(DataFrame.unionByName, frames).where(wanted)
+        # one task per core over all frames (each is a few small partitions)
+        cores = spark.sparkContext.defaultParallelism
+        return reduce(DataFrame.unionByName, frames).coalesce(cores).where(wanted)
 
-    def add(self, landed: DataFrame, newest: datetime | None) -> None:
-        """This batch's landed rows (RECENT_SCHEMA columns), once its writes committed;
+    def add(self, landed: DataFrame, newest: datetime | None, owner: DataFrame) -> None:
+        """This batch's landed rows (RECENT_SCHEMA columns), once its writes committed: a
+        view of ``owner``, a materialized frame this now owns (no job to copy them);
         ``newest``: a bound on their kafka_timestamp (the batch's newest record)."""
-        rows = landed.select(*RECENT_SCHEMA.fieldNames()).localCheckpoint(eager=True)
-        self._small.append(_Frame(rows, newest))
+        rows = landed.select(*RECENT_SCHEMA.fieldNames())
+        self._small.append(_Frame(rows, newest, owner))
         if len(self._small) >= MERGE_AFTER:
             merged = reduce(DataFrame.unionByName, [f.rows for f in self._small])
             newest = max((f.newest for f in self._small if f.newest), default=None)
@@ -137,4 +141,4 @@ class RecentLanded:
     @staticmethod
     def _release(frames: list[_Frame]) -> None:
         for frame in frames:
-            release(frame.rows)
+            release(frame.owner if frame.owner is not None else frame.rows)
