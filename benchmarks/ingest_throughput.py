@@ -33,6 +33,7 @@ from pyspark.sql import functions as F
 from benchmarks.silver_batch_scaling import grow_to, kafka_batch
 from pipelines.contracts.topics import TOPICS
 from pipelines.ingest.batch import INGEST_QUERY, IngestBatch
+from pipelines.ingest.isolation import release
 from pipelines.ingest.stream import CATCH_UP, DEFAULT_MAX_OFFSETS_PER_TRIGGER, run_ingest
 from pipelines.kafka_admin import create_topics
 from pipelines.producer.sdk import AgentEventProducer
@@ -196,14 +197,17 @@ def preload(spark, settings: Settings, rows: int) -> None:
         0,
         time.time(),
     )
+    # a local checkpoint, never cache(): see silver_batch_scaling
     sample = {
-        table: spark.read.format("delta").load(settings.lake_path("silver", table)).cache()
+        table: spark.read.format("delta")
+        .load(settings.lake_path("silver", table))
+        .localCheckpoint(eager=True)
         for table in SILVER_TABLE_FOR.values()
     }
     held = sum(frame.count() for frame in sample.values())
     grow_to(spark, settings, sample, rows, held, until=now - timedelta(minutes=20))
     for frame in sample.values():
-        frame.unpersist()
+        release(frame)
     print(f"preloaded {rows:,} silver rows on {now.date()}", flush=True)
 
 

@@ -52,17 +52,35 @@ class TableSpec:
         return settings.lake_path(self.database, self.name)
 
 
-def stream_table(*stats_columns: str) -> dict[str, str]:
+# Commits between two checkpoints of each table the stream appends to: about 100, not
+# Delta's 10 (each checkpoint rewrites the table's state), and a different prime per table.
+# The stream commits to each of them once a batch, so equal intervals made every table
+# checkpoint in the same batch: one batch in ~100 took 10-15 s instead of ~4 (soak, issue 13).
+CHECKPOINT_EVERY = {
+    "agent_events": 97,
+    "interactions": 101,
+    "feedback": 103,
+    "tool_calls": 107,
+    "outcomes": 109,
+    "policy_decisions": 113,
+    "evaluations": 127,
+    "interactions_restricted": 131,
+    "feedback_restricted": 137,
+    "quarantine": 89,
+    "stream_progress": 83,
+}
+
+
+def stream_table(table: str, *stats_columns: str) -> dict[str, str]:
     """Properties of a table the stream appends to every few seconds.
 
     Statistics only on the columns lookups filter on (Kafka coordinates and times, ids):
     collecting them for every column slows each small append, and without them on
-    ``kafka_timestamp`` a lookup would open every file. A checkpoint every 100 commits, not
-    10: each one rebuilds the table's state, and a stream commits to ten tables a batch.
+    ``kafka_timestamp`` a lookup would open every file. Checkpoints: ``CHECKPOINT_EVERY``.
     """
     return {
         "delta.dataSkippingStatsColumns": ",".join(stats_columns),
-        "delta.checkpointInterval": "100",
+        "delta.checkpointInterval": str(CHECKPOINT_EVERY.get(table, 100)),
     }
 
 
@@ -73,11 +91,13 @@ BRONZE_AGENT_EVENTS = TableSpec(
     partition_by=("ingest_date",),
     properties={
         "delta.appendOnly": "true",
-        **stream_table("topic", "partition", "offset", "kafka_timestamp", "ingested_at"),
+        **stream_table(
+            "agent_events", "topic", "partition", "offset", "kafka_timestamp", "ingested_at"
+        ),
     },
     comment="Every Kafka record from the agent topics, once, as it arrived.",
 )
-SILVER_STATS = stream_table(
+SILVER_STATS = (
     "event_id",
     "occurred_at",
     "tenant_id",
@@ -89,9 +109,7 @@ SILVER_STATS = stream_table(
     "ingested_at",
     "ingest_batch_id",
 )
-RESTRICTED_STATS = stream_table(
-    "event_id", "kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp"
-)
+RESTRICTED_STATS = ("event_id", "kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp")
 
 SILVER_TABLE_FOR = {
     "interaction": "interactions",
@@ -113,7 +131,7 @@ def silver_spec(event_type: str) -> TableSpec:
         None,
         partition_by=("event_date",),
         properties={
-            **SILVER_STATS,
+            **stream_table(SILVER_TABLE_FOR[event_type], *SILVER_STATS),
             "afl.layer": "silver",
             "afl.event_type": event_type,
             "afl.classification": classification,
@@ -140,7 +158,7 @@ def silver_restricted_spec(
         None,
         partition_by=("event_date",),
         properties={
-            **RESTRICTED_STATS,
+            **stream_table(f"{SILVER_TABLE_FOR[event_type]}_restricted", *RESTRICTED_STATS),
             "afl.layer": "silver",
             "afl.event_type": event_type,
             "afl.classification": "restricted",
@@ -159,7 +177,12 @@ QUARANTINE = TableSpec(
     partition_by=("quarantine_date",),
     properties={
         **stream_table(
-            "kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp", "ingest_batch_id"
+            "quarantine",
+            "kafka_topic",
+            "kafka_partition",
+            "kafka_offset",
+            "kafka_timestamp",
+            "ingest_batch_id",
         ),
         "afl.layer": "silver",
         "afl.classification": "restricted",
@@ -172,7 +195,7 @@ STREAM_PROGRESS = TableSpec(
     "stream_progress",
     STREAM_PROGRESS_SCHEMA,
     properties={
-        **stream_table("query_name", "batch_id", "query_id", "finished_at"),
+        **stream_table("stream_progress", "query_name", "batch_id", "query_id", "finished_at"),
         "afl.layer": "ops",
         "afl.classification": "internal",
     },
