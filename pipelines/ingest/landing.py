@@ -93,8 +93,7 @@ class Landed:
     quarantine: list[DataFrame] = field(default_factory=list)  # rejected while landing
     quarantined: int = 0  # how many rows ``quarantine`` holds
     rows_by_table: dict[str, int] = field(default_factory=dict)
-    landing: DataFrame | None = None  # RECENT_SCHEMA rows of what landed: a view of ...
-    decided: DataFrame | None = None  # ... this materialized frame (the batch's decision)
+    decided: DataFrame | None = None  # the batch's materialized decision (``_fate`` per row)
 
 
 @dataclass(frozen=True)
@@ -257,7 +256,6 @@ class SilverWriter:
         for t, tables in zip(typed, written, strict=True):
             landed.inserted[t.plan.event_type] = count(t.plan.event_type, "land")
             landed.rows_by_table.update(tables)
-        landed.landing = decided.where(F.col("_fate") == "land").select(*RECENT_SCHEMA.fieldNames())
         landed.decided = decided
         return landed
 
@@ -272,8 +270,9 @@ class SilverWriter:
         materialized decision, taken over from ``frames``); older ones go."""
         if self.recent is None:
             return
-        if landed.landing is not None and landed.decided is not None:
-            self.recent.add(landed.landing, newest, frames.hand_over(landed.decided))
+        if landed.decided is not None:
+            decided = frames.hand_over(landed.decided)
+            self.recent.add(decided.where(F.col("_fate") == "land"), newest, decided)
         self.recent.trim({p.event_type: p.since - self.horizon for p in plans})
 
     def forget(self) -> None:
