@@ -8,13 +8,19 @@ default driver. Every 10 s the driver's resident memory (the JVM and this Python
 is sampled. At the end, per 10-minute window of production: p50/p95 freshness (produced ->
 visible in silver) and the mean driver RSS; the verdicts the issue asks for (RSS of the
 last 10 minutes within 1.2x of minutes 10-20, p95 within 1.5x); then `afl verify lake`.
+Where a drift comes from: per window, the mean seconds of each step of the batch (from the
+batch writer's log, kept in <root>/batches.log) and the JVM's GC pauses (<root>/gc.log).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import re
 import uuid
+from collections import defaultdict
+from datetime import datetime
 from pathlib import Path
 
 from pyspark.sql import functions as F
@@ -41,7 +47,18 @@ def main() -> None:
     args = parser.parse_args()
     base = Settings.from_env()
     root = Path(args.root) / uuid.uuid4().hex[:8]
-    spark = get_spark(base, app_name="afl-bench-soak")
+    root.mkdir(parents=True, exist_ok=True)
+    batch_log = logging.FileHandler(root / "batches.log")
+    batch_log.setFormatter(logging.Formatter("%(created)f %(message)s"))
+    writer_log = logging.getLogger("pipelines.ingest.batch")
+    writer_log.addHandler(batch_log)
+    writer_log.setLevel(logging.INFO)
+    gc_log = root / "gc.log"
+    spark = get_spark(
+        base,
+        app_name="afl-bench-soak",
+        extra_conf={"spark.driver.extraJavaOptions": f"-Xlog:gc:file={gc_log}:time"},
+    )
     jvm_pid = spark.sparkContext._gateway.proc.pid  # type: ignore[union-attr]
     settings = fresh(base, root, "soak")
     samples: list[tuple[float, float, float]] = []  # (seconds in, JVM MB, Python MB)
@@ -71,6 +88,7 @@ def main() -> None:
             f"driver RSS {rss:,.0f} MB",
             flush=True,
         )
+    print_steps(root / "batches.log", gc_log, started, args.minutes // 10)
     if len(windows) >= 3:
         (early, early_rss), (late, late_rss) = windows[1], windows[len(windows) - 1]
         print(
@@ -80,6 +98,38 @@ def main() -> None:
         )
     for check in verify_lake(spark, settings):
         print(check.describe(), flush=True)
+
+
+_STEP = re.compile(r"(\w+) ([\d.]+)s")
+_PAUSE = re.compile(r"^\[([^\]]+)\].*Pause.* ([\d.]+)ms$")
+
+
+def print_steps(batch_log: Path, gc_log: Path, started: float, windows: int) -> None:
+    """Per 10-minute window: batches, mean seconds per step, and GC pause seconds."""
+    steps: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for line in batch_log.read_text().splitlines():
+        at, _, message = line.partition(" ")
+        window = int((float(at) - started) // 600)
+        inside = message[message.rfind("(") + 1 : -1]
+        total = 0.0
+        for name, seconds in _STEP.findall(inside):
+            steps[window][name].append(float(seconds))
+            total += float(seconds)
+        steps[window]["total"].append(total)
+    paused: dict[int, float] = defaultdict(float)
+    if gc_log.exists():
+        for line in gc_log.read_text().splitlines():
+            found = _PAUSE.match(line)
+            if found:
+                at = datetime.strptime(found[1], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+                paused[int((at - started) // 600)] += float(found[2]) / 1000
+    for w in range(windows):
+        means = ", ".join(f"{k} {sum(v) / len(v):.2f}" for k, v in steps[w].items())
+        print(
+            f"minutes {w * 10:2d}-{w * 10 + 10:2d}: {len(steps[w]['total'])} batches; "
+            f"mean s: {means}; GC pauses {paused[w]:.1f} s",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -267,13 +267,15 @@ class SilverWriter:
         newest: datetime | None,
     ) -> None:
         """After the batch committed: what landed joins the recent events (the batch's
-        materialized decision, taken over from ``frames``); older ones go."""
+        materialized decision, taken over from ``frames``); what no later batch asks for
+        (sent before this batch's ``since``) goes. A later batch with an older record
+        loads that window from the tables again, so trimming never costs exactness."""
         if self.recent is None:
             return
         if landed.decided is not None:
             decided = frames.hand_over(landed.decided)
             self.recent.add(decided.where(F.col("_fate") == "land"), newest, decided)
-        self.recent.trim({p.event_type: p.since - self.horizon for p in plans})
+        self.recent.trim({p.event_type: p.since for p in plans})
 
     def forget(self) -> None:
         """The stream stopped: nothing it remembers may be trusted by a later run."""

@@ -9,8 +9,11 @@ land itself (before a restart, or an older window a batch asks for) is loaded fr
 tables once, so the frames always hold every landed row from ``covered_from`` on: a
 replayed batch after a restart sees exactly what its first attempt saw.
 
-Frames are merged as they accumulate and trimmed to the horizon, so memory stays about
-horizon x rate rows (15 minutes at 2,000 events/s: 1.8 M small rows).
+Small frames (one per batch) are merged in groups as they accumulate; a merged frame is
+dropped whole once everything in it is older than what any lookup asks for, so memory stays
+about horizon x rate rows (15 minutes at 2,000 events/s: 1.8 M small rows) and rows are
+copied once, not again every time the horizon moves. Only when a long horizon piles up
+more than ``MERGED_MAX`` merged frames are the oldest half rewritten into one.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ RECENT_SCHEMA = T.StructType(
     ]
 )
 MERGE_AFTER = 12  # small frames (one per batch) before they are merged into one
+MERGED_MAX = 32  # merged frames a lookup unions before the oldest half are merged again
 
 # (event type, from, until or None) -> that type's landed rows with from <= kafka_timestamp < until
 Loader = Callable[[str, datetime, datetime | None], DataFrame]
@@ -110,7 +114,9 @@ class RecentLanded:
         if stale:
             self._release(stale)
             self._merged = [f for f in self._merged if f not in stale]
-        if len(self._merged) > MERGE_AFTER:  # rewrite the merged frames without old rows
+        if len(self._merged) > MERGED_MAX:  # a long horizon: merge the oldest half
+            half = len(self._merged) // 2
+            old, young = self._merged[:half], self._merged[half:]
             keep = reduce(
                 lambda a, b: a | b,
                 [
@@ -118,10 +124,9 @@ class RecentLanded:
                     for t, low in self.covered_from.items()
                 ],
             )
-            merged = reduce(DataFrame.unionByName, [f.rows for f in self._merged]).where(keep)
-            newest = max((f.newest for f in self._merged if f.newest), default=None)
-            old = self._merged
-            self._merged = [_Frame(merged.localCheckpoint(eager=True), newest)]
+            merged = reduce(DataFrame.unionByName, [f.rows for f in old]).where(keep)
+            newest = max((f.newest for f in old if f.newest), default=None)
+            self._merged = [_Frame(merged.localCheckpoint(eager=True), newest), *young]
             self._release(old)
 
     def rows(self) -> int:
