@@ -20,14 +20,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import reduce
 
+import numpy as np
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from pipelines.contracts.registry import Contract, ContractSet, contract_set
 from pipelines.contracts.topics import DLQ_TOPIC, TOPICS
 from pipelines.ingest.appender import TableAppender
 from pipelines.ingest.isolation import BatchFrames, Isolated
-from pipelines.ingest.recent import RECENT_SCHEMA, RecentLanded
+from pipelines.ingest.recent import RECENT_SCHEMA, RecentLanded, key_hashes
 from pipelines.ingest.schema_fit import SchemaEvolution, fit_to_table
 from pipelines.settings import Settings
 from pipelines.spark.tables import (
@@ -36,7 +38,7 @@ from pipelines.spark.tables import (
     silver_restricted_spec,
     silver_spec,
 )
-from pipelines.transforms.dedup import COORDS, candidates, conflicting, decide
+from pipelines.transforms.dedup import COORDS, candidates, conflicting, decide, key_hash
 from pipelines.transforms.silver import (
     IngestRules,
     split_restricted,
@@ -50,6 +52,7 @@ RECORD_COORDS = ("topic", "partition", "offset")
 # its own date only (a producer's clock cannot widen every lookup to the whole table).
 LOOKBACK = timedelta(days=7)
 _KEY = ("event_type", "event_id")
+KEY_HASH = "key_hash"
 # What the batch-wide decision needs of each typed row.
 _NARROW = (
     "event_id",
@@ -94,6 +97,7 @@ class Landed:
     quarantined: int = 0  # how many rows ``quarantine`` holds
     rows_by_table: dict[str, int] = field(default_factory=dict)
     decided: DataFrame | None = None  # the batch's materialized decision (``_fate`` per row)
+    keys: np.ndarray | None = None  # the key hashes of the batch's typed rows
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class _Typed:
     plan: TypePlan
     contracts: list[Contract]
     spec: TableSpec
-    table: DataFrame | None  # the silver table's snapshot, None while it does not exist
+    schema: T.StructType | None  # the silver table's, None while it does not exist
     records: DataFrame  # the classified records of this type
     rows: DataFrame  # typed, fitted; _typing_problem, _conflict, _eligible
     isolated: list[Isolated]
@@ -209,8 +213,9 @@ class SilverWriter:
         narrow = reduce(
             DataFrame.unionByName,
             [t.rows.select(*_NARROW, F.lit(t.plan.event_type).alias("event_type")) for t in typed],
-        )
-        earlier = candidates(self._may_hold_copies(spark, typed), narrow, _KEY)
+        ).withColumn(KEY_HASH, key_hash(_KEY))
+        keys = key_hashes(narrow) if self.recent is not None else None
+        earlier = candidates(self._may_hold_copies(spark, typed, keys), narrow, _KEY, KEY_HASH)
         decided = frames.keep(
             decide(narrow, earlier, F.col("_eligible"), _KEY).withColumn("_fate", _fate())
         )
@@ -256,7 +261,7 @@ class SilverWriter:
         for t, tables in zip(typed, written, strict=True):
             landed.inserted[t.plan.event_type] = count(t.plan.event_type, "land")
             landed.rows_by_table.update(tables)
-        landed.decided = decided
+        landed.decided, landed.keys = decided, keys
         return landed
 
     def remember(
@@ -272,13 +277,15 @@ class SilverWriter:
         loads that window from the tables again, so trimming never costs exactness."""
         if self.recent is None:
             return
-        if landed.decided is not None:
+        if landed.decided is not None and landed.keys is not None:
             decided = frames.hand_over(landed.decided)
-            self.recent.add(decided.where(F.col("_fate") == "land"), newest, decided)
+            landing = decided.where(F.col("_fate") == "land")
+            self.recent.add(landing, newest, decided, landed.keys)
         self.recent.trim({p.event_type: p.since for p in plans})
 
     def forget(self) -> None:
         """The stream stopped: nothing it remembers may be trusted by a later run."""
+        self.tables.forget()
         if self.recent is not None:
             self.recent.clear()
 
@@ -295,42 +302,54 @@ class SilverWriter:
             F.col("rejection").isNull() & (F.col("event_type") == plan.event_type)
         )
         spec = silver_spec(plan.event_type)
-        table = self.tables.read(spark, spec)
+        schema = self.tables.schema(spark, spec)
         hashed = {k.split(".", 1)[1] for c in contracts for k in c.field_classes}
 
         def typed(part: DataFrame) -> DataFrame:
             rows = typed_events(part, contracts, self.rules)
-            if table is not None:
-                rows = fit_to_table(rows, table.schema, spec.qualified_name, self.mode, hashed)
+            if schema is not None:
+                rows = fit_to_table(rows, schema, spec.qualified_name, self.mode, hashed)
             else:
                 rows = rows.withColumn("_conflict", F.lit(None).cast("string"))
             eligible = F.col("_typing_problem").isNull() & F.col("_conflict").isNull()
             return rows.withColumn("_eligible", eligible)
 
         rows, isolated = frames.keep_isolating(typed, records)
-        return _Typed(plan, contracts, spec, table, records, rows, isolated)
+        return _Typed(plan, contracts, spec, schema, records, rows, isolated)
 
-    def _may_hold_copies(self, spark: SparkSession, typed: list[_Typed]) -> DataFrame:
+    def _may_hold_copies(
+        self, spark: SparkSession, typed: list[_Typed], keys: np.ndarray | None
+    ) -> DataFrame:
         """Every landed row an earlier copy of this batch's events can be: sent since the
-        plan's ``since`` (any date), or, for late events, on their own dates."""
-        existing = {t.plan.event_type: t for t in typed if t.table is not None}
+        plan's ``since`` (any date), or, for late events, on their own dates. ``keys``: the
+        batch's key hashes (what the recent events are asked about)."""
+        existing = {t.plan.event_type: t for t in typed if t.schema is not None}
         since = {et: t.plan.since for et, t in existing.items()}
+
+        def rows_of(event_type: str) -> DataFrame:  # read only when a lookup needs the table
+            table = self.tables.read(spark, existing[event_type].spec)
+            assert table is not None
+            rows = table.select(
+                F.lit(event_type).alias("event_type"), "event_id", *COORDS, "kafka_timestamp"
+            )
+            return rows.withColumn(KEY_HASH, key_hash(_KEY))
 
         def load(event_type: str, low: datetime, until: datetime | None) -> DataFrame:
             window = F.col("kafka_timestamp") >= F.lit(low)
             if until is not None:
                 window = window & (F.col("kafka_timestamp") < F.lit(until))
-            return _recent_rows(existing[event_type].table, event_type).where(window)
+            return rows_of(event_type).where(window)
 
         if self.recent is not None:
-            found = [self.recent.lookup(spark, since, load)]
+            assert keys is not None
+            found = [self.recent.lookup(spark, since, load, keys)]
         else:
             found = [load(et, low, None) for et, low in since.items()]
         for et, t in existing.items():
             if t.plan.late_dates:
-                assert t.plan.late_from is not None and t.table is not None
+                assert t.plan.late_from is not None
                 found.append(
-                    _recent_rows(t.table, et).where(
+                    rows_of(et).where(
                         F.col("event_date").isin(list(t.plan.late_dates))
                         & (F.col("kafka_timestamp") >= F.lit(t.plan.late_from - self.skew))
                         & (F.col("kafka_timestamp") < F.lit(t.plan.since))
@@ -412,13 +431,6 @@ def _fate() -> Column:
         .when(F.col("_conflict").isNotNull(), F.lit("schema_conflict"))
         .when(F.col("_original").isNull(), F.lit("land"))
         .otherwise(F.lit("copy"))
-    )
-
-
-def _recent_rows(table: DataFrame | None, event_type: str) -> DataFrame:
-    assert table is not None
-    return table.select(
-        F.lit(event_type).alias("event_type"), "event_id", *COORDS, "kafka_timestamp"
     )
 
 

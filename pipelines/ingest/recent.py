@@ -2,12 +2,18 @@
 
 A micro-batch must know which of its events already landed. Reading the silver tables for
 that means opening every small file a streaming append leaves (a few per second); so the
-writer keeps, per event type, the ``event_id``, Kafka coordinates and Kafka timestamp of
-every row it landed within the dedup horizon, as materialized frames in executor memory.
-A lookup joins the batch's ids against them and reads no file. What the stream did not
-land itself (before a restart, or an older window a batch asks for) is loaded from the
-tables once, so the frames always hold every landed row from ``covered_from`` on: a
-replayed batch after a restart sees exactly what its first attempt saw.
+writer keeps, per event type, the ``event_id``, Kafka coordinates, Kafka timestamp and a
+64-bit hash of the key (what a lookup compares first) of every row it landed within the
+dedup horizon, as materialized frames in executor memory, and on the driver the sorted
+key hashes of each frame (8 bytes a row). A lookup first asks those hashes which of the
+batch's keys may have landed; only when some may (a retry, a re-published row) are the
+frames that may hold them scanned. A batch without copies scans nothing, so its cost
+does not grow with the horizon; a hash collision only costs a scan, never a decision.
+
+What the stream did not land itself (before a restart, or an older window a batch asks
+for) is loaded from the tables once, so the frames always hold every landed row from
+``covered_from`` on: a replayed batch after a restart sees exactly what its first attempt
+saw.
 
 Small frames (one per batch) are merged in groups as they accumulate; a merged frame is
 dropped whole once everything in it is older than what any lookup asks for, so memory stays
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import reduce
 
+import numpy as np
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -37,6 +44,7 @@ RECENT_SCHEMA = T.StructType(
         T.StructField("kafka_partition", T.IntegerType()),
         T.StructField("kafka_offset", T.LongType()),
         T.StructField("kafka_timestamp", T.TimestampType()),
+        T.StructField("key_hash", T.LongType()),  # dedup.key_hash of (event_type, event_id)
     ]
 )
 MERGE_AFTER = 12  # small frames (one per batch) before they are merged into one
@@ -50,7 +58,15 @@ Loader = Callable[[str, datetime, datetime | None], DataFrame]
 class _Frame:
     rows: DataFrame  # RECENT_SCHEMA: materialized, or a view of ``owner``
     newest: datetime | None  # the newest kafka_timestamp it holds (None: empty)
+    hashes: np.ndarray  # sorted, unique: every key_hash ``rows`` holds (maybe more)
     owner: DataFrame | None = None  # the materialized frame ``rows`` is a view of
+
+    def holding(self, wanted: np.ndarray) -> np.ndarray:
+        """Which of ``wanted`` (sorted) this frame may hold."""
+        if not len(self.hashes) or not len(wanted):
+            return wanted[:0]
+        at = np.searchsorted(self.hashes, wanted).clip(max=len(self.hashes) - 1)
+        return wanted[self.hashes[at] == wanted]
 
 
 class RecentLanded:
@@ -61,8 +77,16 @@ class RecentLanded:
         self._merged: list[_Frame] = []
         self._small: list[_Frame] = []
 
-    def lookup(self, spark: SparkSession, since: Mapping[str, datetime], load: Loader) -> DataFrame:
-        """Landed rows of each type with kafka_timestamp >= ``since[type]``.
+    def lookup(
+        self,
+        spark: SparkSession,
+        since: Mapping[str, datetime],
+        load: Loader,
+        keys: np.ndarray,
+    ) -> DataFrame:
+        """Landed rows of each type with kafka_timestamp >= ``since[type]``, from the frames
+        whose hashes hold one of ``keys`` (the batch's): a superset of the earlier copies,
+        which ``dedup.candidates`` then picks by hash and key.
 
         Loads from the tables (through ``load``) whatever part of a window is not held yet.
         """
@@ -72,30 +96,39 @@ class RecentLanded:
                 loaded = load(event_type, low, held).select(*RECENT_SCHEMA.fieldNames())
                 self._small.append(self._materialize(loaded))
                 self.covered_from[event_type] = low
-        frames = [f.rows for f in (*self._merged, *self._small)]
+        frames = self.frames_for(keys)
         if not frames or not since:
             return spark.createDataFrame([], RECENT_SCHEMA)
-        wanted = reduce(
+        in_window = reduce(
             lambda a, b: a | b,
             [
                 (F.col("event_type") == t) & (F.col("kafka_timestamp") >= F.lit(low))
                 for t, low in since.items()
             ],
         )
-        # one task per core over all frames (each is a few small partitions)
+        # one task per core over the frames that may hold a key (each a few small partitions)
         cores = spark.sparkContext.defaultParallelism
-        return reduce(DataFrame.unionByName, frames).coalesce(cores).where(wanted)
+        return reduce(DataFrame.unionByName, frames).coalesce(cores).where(in_window)
 
-    def add(self, landed: DataFrame, newest: datetime | None, owner: DataFrame) -> None:
+    def frames_for(self, keys: np.ndarray) -> list[DataFrame]:
+        """The frames whose hashes hold one of ``keys``: what a lookup scans."""
+        wanted = _sorted(keys)
+        return [f.rows for f in (*self._merged, *self._small) if len(f.holding(wanted))]
+
+    def add(
+        self, landed: DataFrame, newest: datetime | None, owner: DataFrame, keys: np.ndarray
+    ) -> None:
         """This batch's landed rows (RECENT_SCHEMA columns), once its writes committed: a
         view of ``owner``, a materialized frame this now owns (no job to copy them);
-        ``newest``: a bound on their kafka_timestamp (the batch's newest record)."""
+        ``newest``: a bound on their kafka_timestamp (the batch's newest record);
+        ``keys``: their key hashes (a superset does no harm)."""
         rows = landed.select(*RECENT_SCHEMA.fieldNames())
-        self._small.append(_Frame(rows, newest, owner))
+        self._small.append(_Frame(rows, newest, _sorted(keys), owner))
         if len(self._small) >= MERGE_AFTER:
             merged = reduce(DataFrame.unionByName, [f.rows for f in self._small])
             newest = max((f.newest for f in self._small if f.newest), default=None)
-            kept = _Frame(merged.localCheckpoint(eager=True), newest)
+            hashes = _sorted(np.concatenate([f.hashes for f in self._small]))
+            kept = _Frame(merged.localCheckpoint(eager=True), newest, hashes)
             self._release(self._small)
             self._small = []
             self._merged.append(kept)
@@ -126,7 +159,8 @@ class RecentLanded:
             )
             merged = reduce(DataFrame.unionByName, [f.rows for f in old]).where(keep)
             newest = max((f.newest for f in old if f.newest), default=None)
-            self._merged = [_Frame(merged.localCheckpoint(eager=True), newest), *young]
+            hashes = _sorted(np.concatenate([f.hashes for f in old]))
+            self._merged = [_Frame(merged.localCheckpoint(eager=True), newest, hashes), *young]
             self._release(old)
 
     def rows(self) -> int:
@@ -139,11 +173,22 @@ class RecentLanded:
 
     @staticmethod
     def _materialize(rows: DataFrame) -> _Frame:
+        """Rows loaded from the tables, kept, with their key hashes on the driver."""
         kept = rows.localCheckpoint(eager=True)
         newest = kept.agg(F.max("kafka_timestamp")).first()[0]
-        return _Frame(kept, newest)
+        return _Frame(kept, newest, _sorted(key_hashes(kept)))
 
     @staticmethod
     def _release(frames: list[_Frame]) -> None:
         for frame in frames:
             release(frame.owner if frame.owner is not None else frame.rows)
+
+
+def key_hashes(rows: DataFrame) -> np.ndarray:
+    """The ``key_hash`` column of ``rows`` on the driver (through Arrow: 8 bytes a row)."""
+    column = rows.select("key_hash").toArrow().column("key_hash")
+    return column.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+
+
+def _sorted(keys: np.ndarray) -> np.ndarray:
+    return np.unique(np.asarray(keys, dtype=np.int64))

@@ -29,12 +29,27 @@ def coordinates() -> Column:
     return F.struct(*[F.col(c) for c in COORDS])
 
 
+def key_hash(keys: Sequence[str] = ("event_id",)) -> Column:
+    """A 64-bit hash of the dedup key, stored beside it where a lookup scans many rows."""
+    return F.xxhash64(*[F.col(k) for k in keys])
+
+
 def candidates(
-    table_rows: DataFrame, batch: DataFrame, keys: Sequence[str] = ("event_id",)
+    table_rows: DataFrame,
+    batch: DataFrame,
+    keys: Sequence[str] = ("event_id",),
+    hashed: str | None = None,
 ) -> DataFrame:
     """The rows of ``table_rows`` (``*keys`` and Kafka coordinates) that share a key with a
     row of ``batch``: the earlier copies ``decide`` weighs. The batch side is broadcast:
-    the batch is small, what it is looked up in is not."""
+    the batch is small, what it is looked up in is not.
+
+    ``hashed``: a column both sides hold with ``key_hash(keys)``. Rows are matched on it
+    first (a long per row instead of the key's strings: the scan of a large lookup gets
+    several times cheaper), then on the keys themselves, so a collision changes nothing.
+    """
+    if hashed is not None:
+        table_rows = table_rows.join(F.broadcast(batch.select(hashed)), hashed, "left_semi")
     ids = batch.select(*keys)
     return table_rows.select(*keys, *COORDS).join(F.broadcast(ids), list(keys), "left_semi")
 

@@ -1,8 +1,9 @@
 """First copy wins; copies with other content are told apart from retries."""
 
 import orjson
+from pyspark.sql import functions as F
 
-from pipelines.transforms.dedup import content_differences, decide
+from pipelines.transforms.dedup import candidates, content_differences, decide, key_hash
 
 EVENT = {
     "event_id": "e1",
@@ -43,3 +44,22 @@ def test_an_earlier_batch_copy_wins_over_every_copy_in_this_batch(spark):
     assert tuple(decided[("e1", 0, 7)]) == ("t", 0, 3)  # a re-run decides the same
     assert tuple(decided[("e2", 1, 9)]) == ("t", 2, 1)  # an earlier batch landed e2
     assert tuple(decided[("e2", 0, 11)]) == ("t", 2, 1)
+
+
+def test_a_hashed_lookup_matches_on_the_hash_first_and_decides_on_the_keys(spark):
+    keys = ("event_type", "event_id")
+    columns = "event_type string, event_id string, kafka_topic string, kafka_partition int"
+    batch = spark.createDataFrame(
+        [("feedback", "e1", "t", 0), ("outcome", "e2", "t", 1)], columns
+    ).withColumn("key_hash", key_hash(keys))
+    e1 = batch.where("event_id = 'e1'").first()["key_hash"]
+    table = spark.createDataFrame(
+        [
+            ("feedback", "e1", "t", 5, 10, e1),  # an earlier copy of e1
+            ("outcome", "e1", "t", 5, 11, e1),  # a collision: e1's hash, another key
+            ("feedback", "e9", "t", 5, 12, 42),  # nothing to do with the batch
+        ],
+        f"{columns}, kafka_offset long, key_hash long",
+    )
+    found = candidates(table, batch.withColumn("kafka_offset", F.lit(0)), keys, "key_hash")
+    assert [tuple(r) for r in found.collect()] == [("feedback", "e1", "t", 5, 10)]
