@@ -29,7 +29,7 @@ from pipelines.contracts.registry import Contract, ContractSet, contract_set
 from pipelines.contracts.topics import DLQ_TOPIC, TOPICS
 from pipelines.ingest.appender import TableAppender
 from pipelines.ingest.isolation import BatchFrames, Isolated
-from pipelines.ingest.recent import RECENT_SCHEMA, RecentLanded, key_hashes
+from pipelines.ingest.recent import KEY_HASH, RECENT_SCHEMA, RecentLanded, key_hashes
 from pipelines.ingest.schema_fit import SchemaEvolution, fit_to_table
 from pipelines.settings import Settings
 from pipelines.spark.tables import (
@@ -52,7 +52,6 @@ RECORD_COORDS = ("topic", "partition", "offset")
 # its own date only (a producer's clock cannot widen every lookup to the whole table).
 LOOKBACK = timedelta(days=7)
 _KEY = ("event_type", "event_id")
-KEY_HASH = "key_hash"
 # What the batch-wide decision needs of each typed row.
 _NARROW = (
     "event_id",

@@ -30,12 +30,13 @@ from datetime import datetime
 from functools import reduce
 
 import numpy as np
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from pipelines.ingest.isolation import release
 
+KEY_HASH = "key_hash"
 RECENT_SCHEMA = T.StructType(
     [
         T.StructField("event_type", T.StringType()),
@@ -44,7 +45,7 @@ RECENT_SCHEMA = T.StructType(
         T.StructField("kafka_partition", T.IntegerType()),
         T.StructField("kafka_offset", T.LongType()),
         T.StructField("kafka_timestamp", T.TimestampType()),
-        T.StructField("key_hash", T.LongType()),  # dedup.key_hash of (event_type, event_id)
+        T.StructField(KEY_HASH, T.LongType()),  # dedup.key_hash of (event_type, event_id)
     ]
 )
 MERGE_AFTER = 12  # small frames (one per batch) before they are merged into one
@@ -99,16 +100,9 @@ class RecentLanded:
         frames = self.frames_for(keys)
         if not frames or not since:
             return spark.createDataFrame([], RECENT_SCHEMA)
-        in_window = reduce(
-            lambda a, b: a | b,
-            [
-                (F.col("event_type") == t) & (F.col("kafka_timestamp") >= F.lit(low))
-                for t, low in since.items()
-            ],
-        )
         # one task per core over the frames that may hold a key (each a few small partitions)
         cores = spark.sparkContext.defaultParallelism
-        return reduce(DataFrame.unionByName, frames).coalesce(cores).where(in_window)
+        return reduce(DataFrame.unionByName, frames).coalesce(cores).where(_sent_since(since))
 
     def frames_for(self, keys: np.ndarray) -> list[DataFrame]:
         """The frames whose hashes hold one of ``keys``: what a lookup scans."""
@@ -150,14 +144,8 @@ class RecentLanded:
         if len(self._merged) > MERGED_MAX:  # a long horizon: merge the oldest half
             half = len(self._merged) // 2
             old, young = self._merged[:half], self._merged[half:]
-            keep = reduce(
-                lambda a, b: a | b,
-                [
-                    (F.col("event_type") == t) & (F.col("kafka_timestamp") >= F.lit(low))
-                    for t, low in self.covered_from.items()
-                ],
-            )
-            merged = reduce(DataFrame.unionByName, [f.rows for f in old]).where(keep)
+            merged = reduce(DataFrame.unionByName, [f.rows for f in old])
+            merged = merged.where(_sent_since(self.covered_from))
             newest = max((f.newest for f in old if f.newest), default=None)
             hashes = _sorted(np.concatenate([f.hashes for f in old]))
             self._merged = [_Frame(merged.localCheckpoint(eager=True), newest, hashes), *young]
@@ -176,7 +164,7 @@ class RecentLanded:
         """Rows loaded from the tables, kept, with their key hashes on the driver."""
         kept = rows.localCheckpoint(eager=True)
         newest = kept.agg(F.max("kafka_timestamp")).first()[0]
-        return _Frame(kept, newest, _sorted(key_hashes(kept)))
+        return _Frame(kept, newest, key_hashes(kept))
 
     @staticmethod
     def _release(frames: list[_Frame]) -> None:
@@ -185,9 +173,21 @@ class RecentLanded:
 
 
 def key_hashes(rows: DataFrame) -> np.ndarray:
-    """The ``key_hash`` column of ``rows`` on the driver (through Arrow: 8 bytes a row)."""
-    column = rows.select("key_hash").toArrow().column("key_hash")
-    return column.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    """The distinct ``key_hash`` values of ``rows``, sorted, on the driver (through Arrow:
+    8 bytes a row)."""
+    column = rows.select(KEY_HASH).toArrow().column(KEY_HASH)
+    return _sorted(column.to_numpy(zero_copy_only=False))
+
+
+def _sent_since(floors: Mapping[str, datetime]) -> Column:
+    """Rows of each event type sent at or after its floor."""
+    return reduce(
+        lambda a, b: a | b,
+        [
+            (F.col("event_type") == t) & (F.col("kafka_timestamp") >= F.lit(low))
+            for t, low in floors.items()
+        ],
+    )
 
 
 def _sorted(keys: np.ndarray) -> np.ndarray:
