@@ -262,7 +262,7 @@ def spark_resolve() -> None:
     click.echo(resolve_packages(Settings.from_env()))
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--available-now", is_flag=True, help="Drain what is there, then exit.")
 @click.option("--trigger-interval", default="1 second", show_default=True)
 @click.option(
@@ -273,10 +273,25 @@ def spark_resolve() -> None:
     help="New contract fields: add columns, keep them in _rescued_data, or stop.",
 )
 @click.option("--max-offsets-per-trigger", default=250_000, show_default=True)
+@click.option(
+    "--wait-for-lease",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    metavar="SECONDS",
+    help="Another process holds the checkpoint: wait this long for it (default: stop at once).",
+)
+@click.pass_context
 def stream(
-    available_now: bool, trigger_interval: str, schema_evolution: str, max_offsets_per_trigger: int
+    ctx: click.Context,
+    available_now: bool,
+    trigger_interval: str,
+    schema_evolution: str,
+    max_offsets_per_trigger: int,
+    wait_for_lease: float,
 ) -> None:
     """Stream the agent topics into Delta (continuous until Ctrl-C, or --available-now)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from jobs.stream_ingest import main as stream_main
     from pipelines.ingest.schema_fit import SchemaEvolution
     from pipelines.ingest.stream import StreamOptions
@@ -286,8 +301,20 @@ def stream(
         trigger_interval=trigger_interval,
         schema_evolution=SchemaEvolution(schema_evolution),
         max_offsets_per_trigger=max_offsets_per_trigger,
+        lease_wait_s=wait_for_lease,
     )
     stream_main(options, progress=_echo)
+
+
+@stream.command("status")
+def stream_status_cmd() -> None:
+    """Who runs the stream, its lag behind Kafka per partition, its last batch (no Spark)."""
+    from pipelines.ingest.status import stream_status
+    from pipelines.ingest.stream import registry_topics
+
+    settings = Settings.from_env()
+    for line in stream_status(settings, registry_topics(settings)).lines():
+        click.echo(line)
 
 
 @cli.group()

@@ -7,8 +7,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
 
 from pipelines.contracts.topics import TOPICS, Topic
 from pipelines.errors import AflError
@@ -108,3 +108,33 @@ def create_topics(settings: Settings, topics: Iterable[Topic] = TOPICS) -> list[
                 results.append(TopicResult(name, "exists", wanted[name].partitions))
     order = list(wanted)
     return sorted(results, key=lambda r: order.index(r.name))
+
+
+def end_offsets(
+    settings: Settings, topics: Iterable[str], timeout_s: float = METADATA_TIMEOUT_S
+) -> dict[str, dict[int, int]]:
+    """Each partition's next offset (the high watermark) for these physical topics.
+
+    What a reader must have consumed to be caught up; minus a query's end offsets it is
+    the query's lag. Raises KafkaUnavailable when the cluster does not answer in time.
+    """
+    admin = admin_client(settings)
+    try:
+        meta = admin.list_topics(timeout=timeout_s)
+        wanted = {
+            TopicPartition(topic, partition): OffsetSpec.latest()
+            for topic in topics
+            if topic in meta.topics
+            for partition in meta.topics[topic].partitions
+        }
+        if not wanted:
+            return {}
+        futures = admin.list_offsets(wanted, request_timeout=timeout_s)
+        found: dict[str, dict[int, int]] = {}
+        for tp, future in futures.items():
+            found.setdefault(tp.topic, {})[tp.partition] = future.result().offset
+        return found
+    except KafkaException as exc:
+        raise KafkaUnavailable(
+            f"Kafka at {settings.kafka_bootstrap_servers} did not answer: {exc.args[0]}"
+        ) from None

@@ -60,6 +60,8 @@ class Settings:
     freshness_max_minutes: int
     dedup_horizon_minutes: int
     dedup_clock_skew_minutes: int
+    stream_lease_seconds: int
+    metrics_port: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -90,6 +92,9 @@ class Settings:
                                       first is caught whatever it carries (see
                                       docs/architecture.md, "Exactly-once")
         AFL_DEDUP_CLOCK_SKEW_MINUTES  how far a producer's clock may run ahead of ours
+        AFL_STREAM_LEASE_SECONDS      a stream's checkpoint lease expires this long after
+                                      its holder's last heartbeat (then another may take it)
+        AFL_METRICS_PORT              the stream's Prometheus endpoint (0: off)
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -117,6 +122,8 @@ class Settings:
             freshness_max_minutes=_int(env, "AFL_FRESHNESS_MAX_MINUTES", 120),
             dedup_horizon_minutes=_int(env, "AFL_DEDUP_HORIZON_MINUTES", 15),
             dedup_clock_skew_minutes=_int(env, "AFL_DEDUP_CLOCK_SKEW_MINUTES", 5),
+            stream_lease_seconds=_int(env, "AFL_STREAM_LEASE_SECONDS", 30),
+            metrics_port=_int(env, "AFL_METRICS_PORT", 0),
         )
 
     def with_overrides(self, **changes: object) -> Settings:

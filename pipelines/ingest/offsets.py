@@ -13,10 +13,10 @@ from confluent_kafka import Consumer, TopicPartition
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
+from pipelines import storage
 from pipelines.errors import AflError
 from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.settings import Settings
-from pipelines.spark.io import list_names, read_text
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
 
@@ -53,14 +53,22 @@ class PartitionReport:
         return text
 
 
-def committed_offsets(spark: SparkSession, checkpoint: str) -> dict[str, dict[int, int]]:
-    """End offsets (exclusive) of the last batch a Kafka-reading query committed."""
-    commits = [int(n) for n in list_names(spark, f"{checkpoint}/commits") if n.isdigit()]
-    if not commits:
+def committed_offsets(checkpoint: str) -> dict[str, dict[int, int]]:
+    """End offsets (exclusive) of the last batch a Kafka-reading query committed.
+
+    Read from the checkpoint's files without Spark (`afl stream status`, Dagster).
+    """
+    commits = [int(n) for n in storage.list_names(f"{checkpoint}/commits") if n.isdigit()]
+    return batch_offsets(checkpoint, max(commits)) if commits else {}
+
+
+def batch_offsets(checkpoint: str, batch_id: int) -> dict[str, dict[int, int]]:
+    """End offsets (exclusive) of one planned batch: Spark writes them before running it."""
+    text = storage.read_text(f"{checkpoint}/offsets/{batch_id}")
+    if text is None:
         return {}
-    lines = read_text(spark, f"{checkpoint}/offsets/{max(commits)}").strip().splitlines()
     # line 0: version, line 1: batch metadata, then one line per source
-    ends = json.loads(lines[2])
+    ends = json.loads(text.strip().splitlines()[2])
     return {topic: {int(p): int(o) for p, o in parts.items()} for topic, parts in ends.items()}
 
 
@@ -68,7 +76,7 @@ def verify_offsets(
     spark: SparkSession, settings: Settings, bronze_path: str | None = None
 ) -> list[PartitionReport]:
     """One report per topic partition the bronze query has committed."""
-    committed = committed_offsets(spark, settings.checkpoint_path(INGEST_QUERY))
+    committed = committed_offsets(settings.checkpoint_path(INGEST_QUERY))
     if not committed:
         raise AflError("the bronze query has committed nothing yet; run `afl stream` first")
     bronze = spark.read.format("delta").load(bronze_path or BRONZE_AGENT_EVENTS.path(settings))

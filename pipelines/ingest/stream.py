@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyspark.errors import StreamingQueryException
 from pyspark.sql import SparkSession
@@ -31,8 +31,11 @@ from pyspark.sql.streaming import StreamingQuery
 from pipelines.contracts.topics import TOPICS
 from pipelines.errors import AflError, root_cause
 from pipelines.ingest.batch import INGEST_QUERY, IngestBatch
+from pipelines.ingest.lease import CheckpointLease, Holder, LeaseHeld, RunMode
 from pipelines.ingest.offsets import committed_offsets
 from pipelines.ingest.schema_fit import SchemaEvolution
+from pipelines.ingest.status import kafka_lag, wait_caught_up
+from pipelines.kafka_admin import end_offsets
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_version, list_names, read_kafka_stream, read_text
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
@@ -55,9 +58,29 @@ class StreamOptions:
     schema_evolution: SchemaEvolution = SchemaEvolution.ADD_NEW_COLUMNS
     max_offsets_per_trigger: int | None = DEFAULT_MAX_OFFSETS_PER_TRIGGER
     topics: tuple[str, ...] | None = None  # physical topics; default: the registry's
+    owner: str = "afl stream"  # who runs it, as the checkpoint lease names the holder
+    lease_wait_s: float = 0.0  # wait this long for another holder of the checkpoint
+
+    @property
+    def mode(self) -> RunMode:
+        return RunMode.CATCH_UP if self.available_now else RunMode.CONTINUOUS
 
 
 CATCH_UP = StreamOptions(available_now=True)
+
+
+def checkpoint_lease(
+    settings: Settings,
+    options: StreamOptions,
+    keep_waiting: Callable[[Holder], bool] = lambda _: True,
+) -> CheckpointLease:
+    """Take the ingest query's checkpoint lease (raises LeaseHeld naming a live holder).
+
+    Taken before the Spark session starts where possible: a refused process stops at once.
+    """
+    lease = CheckpointLease(settings, INGEST_QUERY, options.mode, options.owner)
+    lease.acquire(options.lease_wait_s, keep_waiting)
+    return lease
 
 
 def registry_topics(settings: Settings) -> list[str]:
@@ -99,24 +122,95 @@ def run_ingest(
     *,
     progress: Callable[[str], None] | None = None,
     stop_event: threading.Event | None = None,
+    lease: CheckpointLease | None = None,
 ) -> None:
     """Catch-up: drain what the topics hold now and return.
     Continuous: run until SIGTERM/Ctrl-C (or ``stop_event``), then stop cleanly.
+
+    The query runs under its checkpoint lease: ``lease`` when the caller took it already,
+    else taken here (LeaseHeld when another process holds it); released on return.
     """
     say = progress or (lambda _: None)
-    if options.available_now:
-        query = start_ingest_query(spark, settings, options)
-        _await(query)
-        read = sum(p["numInputRows"] for p in query.recentProgress)
-        say(f"caught up: {read:,} records in {len(query.recentProgress)} micro-batch(es)")
-        return
     stop = stop_event or threading.Event()
     if stop.is_set():  # asked to stop while the session was starting: nothing began
         say("stream stopped cleanly before its first batch")
         return
+    if lease is None:
+        lease = checkpoint_lease(settings, options, keep_waiting=lambda _: not stop.is_set())
+    with lease:
+        if options.available_now:
+            _catch_up(spark, settings, options, lease, say)
+        else:
+            _run_continuous(spark, settings, options, lease, stop, say)
+    if lease.lost:
+        raise AflError(lease.lost)
+
+
+@dataclass(frozen=True)
+class CaughtUp:
+    """What ``catch_up`` did: ran its own catch-up, or waited for the continuous stream."""
+
+    ran: str
+    held_by: str | None = None
+    records_behind_at_start: int = 0
+
+
+def catch_up(
+    settings: Settings,
+    spark: Callable[[], SparkSession],
+    owner: str,
+    wait_s: float,
+) -> CaughtUp:
+    """Make bronze and silver hold everything published before now, without racing anyone.
+
+    For schedulers (Dagster's ingest asset). A continuous stream holding the checkpoint is
+    what keeps the lake current: wait until it has committed every partition's end offset
+    of now (no Spark needed). Another catch-up holding it is waited for, then this one runs.
+    ``spark`` is called only when this process runs the query itself.
+    """
+    options = replace(CATCH_UP, owner=owner, lease_wait_s=wait_s)
+    try:
+        lease = checkpoint_lease(settings, options, lambda h: h.mode is RunMode.CATCH_UP)
+    except LeaseHeld as held:
+        if held.holder.mode is not RunMode.CONTINUOUS:
+            raise
+        targets = end_offsets(settings, registry_topics(settings))
+        checkpoint = settings.checkpoint_path(INGEST_QUERY)
+        behind = sum(kafka_lag(targets, committed_offsets(checkpoint)).values())
+        wait_caught_up(settings, targets, wait_s)
+        return CaughtUp("waited for the continuous stream", held.holder.who(), behind)
+    run_ingest(spark(), settings, options, lease=lease)
+    return CaughtUp("catch-up")
+
+
+def _catch_up(
+    spark: SparkSession,
+    settings: Settings,
+    options: StreamOptions,
+    lease: CheckpointLease,
+    say: Callable[[str], None],
+) -> None:
+    query = start_ingest_query(spark, settings, options)
+    lease.on_lost = lambda _: query.stop()
+    _await(query)
+    if lease.lost:
+        return
+    read = sum(p["numInputRows"] for p in query.recentProgress)
+    say(f"caught up: {read:,} records in {len(query.recentProgress)} micro-batch(es)")
+
+
+def _run_continuous(
+    spark: SparkSession,
+    settings: Settings,
+    options: StreamOptions,
+    lease: CheckpointLease,
+    stop: threading.Event,
+    say: Callable[[str], None],
+) -> None:
     # (Re)installed here too: starting a SparkContext replaces the SIGINT handler.
     on_main = threading.current_thread() is threading.main_thread()
     restore = _install_stop_handlers(stop) if on_main else None
+    lease.on_lost = lambda _: stop.set()
     query = start_ingest_query(spark, settings, options)
     topics = options.topics or registry_topics(settings)
     say(f"streaming {len(topics)} topics; Ctrl-C to stop")
@@ -129,7 +223,8 @@ def run_ingest(
             restore()
     if query.exception() is not None:
         raise AflError(f"{query.name} failed: {root_cause(str(query.exception()))}")
-    say("stream stopped cleanly")
+    if not lease.lost:
+        say("stream stopped cleanly")
 
 
 def _continue_from_previous(spark: SparkSession, settings: Settings) -> str | None:
@@ -143,7 +238,7 @@ def _continue_from_previous(spark: SparkSession, settings: Settings) -> str | No
     if list_names(spark, settings.checkpoint_path(INGEST_QUERY)):
         return None
     bronze_checkpoint, silver_checkpoint = (settings.checkpoint_path(q) for q in PREVIOUS_QUERIES)
-    ends = committed_offsets(spark, bronze_checkpoint)
+    ends = committed_offsets(bronze_checkpoint)
     if not ends:
         return None
     if not _silver_drained(spark, settings, silver_checkpoint):

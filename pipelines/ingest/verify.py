@@ -319,7 +319,7 @@ def _processed_bronze(
     Bronze is appended before silver within a batch, so a batch a crash interrupted may
     have bronze rows and no silver yet: those records are not counted until it re-runs.
     """
-    ends = committed_offsets(spark, settings.checkpoint_path(INGEST_QUERY))
+    ends = committed_offsets(settings.checkpoint_path(INGEST_QUERY))
     if not ends:
         return bronze.limit(0), "the stream has committed nothing yet"
     committed = reduce(

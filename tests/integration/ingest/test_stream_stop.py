@@ -53,7 +53,7 @@ def test_ctrl_c_stops_the_running_stream_between_batches(spark, lake, tmp_path):
                 time.monotonic() < deadline
                 and sum(
                     end
-                    for parts in committed_offsets(spark, str(checkpoint)).values()
+                    for parts in committed_offsets(str(checkpoint)).values()
                     for end in parts.values()
                 )
                 < manifest["records_sent"]
