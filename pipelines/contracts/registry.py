@@ -111,36 +111,44 @@ class RecordVerdict:
 class ContractSet:
     """Every contract in one folder; what validates, classifies and describes events."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, documents: Mapping[str, bytes] | None = None) -> None:
+        """Load ``directory``'s files, or ``documents`` (file name -> bytes) read from it
+        earlier: what a running stream accepted, shipped to workers that may not see the
+        folder, or see files added since that the stream refused."""
         self.directory = directory
-        envelope_file = directory / ENVELOPE_NAME
-        if not envelope_file.is_file():
+        if documents is None:
+            documents = {p.name: p.read_bytes() for p in sorted(directory.glob("*.json"))}
+        self.documents: dict[str, bytes] = dict(sorted(documents.items()))
+        if ENVELOPE_NAME not in self.documents:
             raise ContractFileError(f"{directory}: no {ENVELOPE_NAME}")
         # The fingerprint describes exactly the bytes loaded here, so a worker holding an
         # older load can tell it is stale.
         digest = hashlib.sha256()
-        for path in sorted(directory.glob("*.json")):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
+        for name, content in self.documents.items():
+            digest.update(name.encode())
+            digest.update(content)
         self.fingerprint = digest.hexdigest()[:16]
-        self.envelope: dict[str, Any] = json.loads(envelope_file.read_text())
+        self.envelope: dict[str, Any] = json.loads(self.documents[ENVELOPE_NAME])
         found: dict[tuple[str, int], Contract] = {}
-        for path in sorted(directory.glob("*.json")):
-            if path.name == ENVELOPE_NAME:
+        for name, content in self.documents.items():
+            if name == ENVELOPE_NAME:
                 continue
-            match = _CONTRACT_FILE.match(path.name)
+            match = _CONTRACT_FILE.match(name)
             if match is None:
-                raise ContractFileError(
-                    f"{path.name}: contract files are named <event_type>.v<N>.json"
-                )
-            doc = json.loads(path.read_text())
+                raise ContractFileError(f"{name}: contract files are named <event_type>.v<N>.json")
+            try:
+                doc = json.loads(content)
+            except ValueError as exc:
+                raise ContractFileError(f"{name}: not JSON ({exc})") from None
             event_type, version = match["type"], int(match["version"])
             if doc.get("x-event-type") != event_type or doc.get("x-version") != version:
                 raise ContractFileError(
-                    f"{path.name}: x-event-type/x-version say {doc.get('x-event-type')} "
+                    f"{name}: x-event-type/x-version say {doc.get('x-event-type')} "
                     f"v{doc.get('x-version')}, the file name says {event_type} v{version}"
                 )
-            found[(event_type, version)] = Contract(event_type, version, doc, self.envelope, path)
+            found[(event_type, version)] = Contract(
+                event_type, version, doc, self.envelope, directory / name
+            )
         self.contracts = found
 
     def all(self) -> list[Contract]:
@@ -246,6 +254,15 @@ def contract_set(directory: str | Path | None = None) -> ContractSet:
         # Keyed by the raw variable: this runs for every emitted event.
         return _set_for(os.environ.get(CONTRACTS_DIR_ENV, ""))
     return _set_for(str(directory))
+
+
+_SHIPPED: dict[str, ContractSet] = {}
+
+
+def shipped_contract_set(directory: str, documents: Mapping[str, bytes]) -> ContractSet:
+    """A contract set rebuilt from shipped documents, once per process and fingerprint."""
+    cs = ContractSet(Path(directory), documents)
+    return _SHIPPED.setdefault(cs.fingerprint, cs)
 
 
 def reload_contracts() -> None:

@@ -22,12 +22,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
+from pipelines.contracts.watch import ContractWatch
 from pipelines.errors import AflError
 from pipelines.ingest.isolation import BatchFrames
 from pipelines.ingest.landing import (
@@ -69,6 +71,7 @@ class IngestBatch:
         self.writer = SilverWriter(
             settings, rules or ingest_rules(settings), SchemaEvolution.parse(schema_evolution)
         )
+        self.contracts = ContractWatch(self.writer.rules.contracts)
         self.query_id: str | None = None
         self._ready = threading.Event()
         self._last_batch: int | None = None
@@ -92,6 +95,8 @@ class IngestBatch:
         """Kafka records (the Kafka source's columns) into every table, exactly once."""
         # A process's first batch, or one Spark runs again, may have committed some writes.
         maybe_rerun = self._last_batch is None or batch_id <= self._last_batch
+        if not maybe_rerun:  # a re-run decides with the contracts its first attempt had
+            self._pick_up_contracts()
         frames = BatchFrames()
         try:
             counts = self._write(frames, kafka_records, batch_id, started, maybe_rerun)
@@ -102,6 +107,12 @@ class IngestBatch:
             frames.release()
         self._last_batch = batch_id
         return counts
+
+    def _pick_up_contracts(self) -> None:
+        """Contract versions added to the folder since the last batch, if compatible."""
+        accepted = self.contracts.poll()
+        if accepted is not None:
+            self.writer.rules = replace(self.writer.rules, contracts=accepted)
 
     def _write(
         self,

@@ -35,9 +35,10 @@ from pipelines.ingest.lease import CheckpointLease, Holder, LeaseHeld, RunMode
 from pipelines.ingest.offsets import committed_offsets
 from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.ingest.status import kafka_lag, wait_caught_up
-from pipelines.kafka_admin import end_offsets
+from pipelines.kafka_admin import cluster_answers, end_offsets
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_version, list_names, read_kafka_stream, read_text
+from pipelines.spark.session import quiet_jvm_loggers
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 EVOLUTION_MODES = tuple(m.value for m in SchemaEvolution)
 DEFAULT_MAX_OFFSETS_PER_TRIGGER = 250_000
 STOP_GRACE_S = 120.0
+# Kafka's client warns on every reconnect attempt while a broker is down; BrokerWatch says it
+# once. Errors still show.
+KAFKA_CLIENT_LOGGERS = ("org.apache.kafka", "org.apache.spark.sql.kafka010")
 # The two queries of 0.1 (bronze, then silver from bronze): see _continue_from_previous.
 PREVIOUS_QUERIES = ("bronze_agent_events", "silver_agent_events")
 
@@ -130,7 +134,7 @@ def run_ingest(
     The query runs under its checkpoint lease: ``lease`` when the caller took it already,
     else taken here (LeaseHeld when another process holds it); released on return.
     """
-    say = progress or (lambda _: None)
+    say = progress or log.info  # the CLI prints these lines; elsewhere they are logged
     stop = stop_event or threading.Event()
     if stop.is_set():  # asked to stop while the session was starting: nothing began
         say("stream stopped cleanly before its first batch")
@@ -211,12 +215,15 @@ def _run_continuous(
     on_main = threading.current_thread() is threading.main_thread()
     restore = _install_stop_handlers(stop) if on_main else None
     lease.on_lost = lambda _: stop.set()
+    quiet_jvm_loggers(spark, KAFKA_CLIENT_LOGGERS)
     query = start_ingest_query(spark, settings, options)
     topics = options.topics or registry_topics(settings)
     say(f"streaming {len(topics)} topics; Ctrl-C to stop")
+    broker = BrokerWatch(settings, say)
     try:
         while not stop.is_set() and query.isActive:
             stop.wait(1.0)
+            broker.tick()
     finally:
         _stop_between_batches(query)
         if restore:
@@ -225,6 +232,34 @@ def _run_continuous(
         raise AflError(f"{query.name} failed: {root_cause(str(query.exception()))}")
     if not lease.lost:
         say("stream stopped cleanly")
+
+
+class BrokerWatch:
+    """One line when Kafka stops answering and one when it answers again, instead of the
+    client's warning per reconnect attempt. The query itself rides the outage out: its
+    next batch plans from the offsets it committed, so nothing is lost or read twice."""
+
+    def __init__(self, settings: Settings, say: Callable[[str], None], every_s: float = 10.0):
+        self.settings = settings
+        self.say = say
+        self.every_s = every_s
+        self.down_since: float | None = None
+        self._last = time.monotonic()
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if now - self._last < self.every_s:
+            return
+        self._last = now
+        servers = self.settings.kafka_bootstrap_servers
+        answers = cluster_answers(self.settings, timeout_s=3.0)
+        if not answers and self.down_since is None:
+            self.down_since = now
+            self.say(f"Kafka at {servers} is not answering: the stream waits for it")
+        elif answers and self.down_since is not None:
+            gone = now - self.down_since
+            self.down_since = None
+            self.say(f"Kafka at {servers} answers again (about {gone:.0f} s): resuming")
 
 
 def _continue_from_previous(spark: SparkSession, settings: Settings) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
@@ -113,6 +113,15 @@ def get_spark(
     spark.sparkContext.setLogLevel("WARN")
     _no_jars_on_python_path(spark.sparkContext)
     return spark
+
+
+def quiet_jvm_loggers(spark: SparkSession, names: Sequence[str], level: str = "ERROR") -> None:
+    """Raise JVM loggers' thresholds at runtime (log4j2), e.g. Kafka's client, which writes
+    a warning per reconnect attempt while a broker is down; the stream says it in one line."""
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    configurator = jvm.org.apache.logging.log4j.core.config.Configurator
+    for name in names:
+        configurator.setLevel(name, jvm.org.apache.logging.log4j.Level.getLevel(level))
 
 
 def _no_jars_on_python_path(sc: SparkContext) -> None:

@@ -22,9 +22,8 @@ from pyspark.sql import types as T
 from pipelines.contracts.registry import (
     Contract,
     ContractSet,
-    contract_set,
     envelope_schema,
-    reload_contracts,
+    shipped_contract_set,
 )
 from pipelines.contracts.spark_schema import (
     LATEST_TIMESTAMP,
@@ -115,21 +114,21 @@ CLASSIFIED = (
 )
 
 
-def contract_classifier(contracts_dir: str, fingerprint: str) -> Callable[[Column], Column]:
+def contract_classifier(contracts: ContractSet) -> Callable[[Column], Column]:
     """A vectorized UDF running ``ContractSet.classify`` over record values.
 
     It is the producer SDK's own compiled validator, so the stream and the producer judge
-    events identically. Workers reload the contracts when their fingerprint changes. It
-    never raises: whatever goes wrong with one record becomes that record's rejection
+    events identically. The contract documents travel with the UDF (tens of KB): a worker
+    judges by exactly the set the driver accepted, whether or not it can see the contracts
+    folder, and not by files dropped there since that the stream refused. It never raises:
+    whatever goes wrong with one record becomes that record's rejection
     (``processing_error``), so one record can never stop a micro-batch.
     """
+    directory, documents = str(contracts.directory), contracts.documents
 
     @F.pandas_udf(CLASSIFIED)  # type: ignore[call-overload]
     def classify_values(values: pd.Series) -> pd.DataFrame:
-        cs = contract_set(contracts_dir)
-        if cs.fingerprint != fingerprint:  # a contract file changed since this worker loaded
-            reload_contracts()
-            cs = contract_set(contracts_dir)
+        cs = shipped_contract_set(directory, documents)
         out: dict[str, list[Any]] = {name: [] for name in _VERDICT_FIELDS}
         for value in values:
             try:
@@ -298,7 +297,7 @@ def classify(records: DataFrame, rules: IngestRules) -> DataFrame:
 
 def _classify_columns(rules: IngestRules) -> tuple[Column, list[Column]]:
     cs = rules.contracts
-    verdict = contract_classifier(str(cs.directory), cs.fingerprint)(F.col("value"))
+    verdict = contract_classifier(cs)(F.col("value"))
     et = F.col("_c.event_type")
     allowed_on_topic = F.coalesce(
         *[

@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import threading
+import time
 
 import pytest
 from pyspark.sql import functions as F
@@ -217,3 +219,89 @@ def test_replay_lands_records_of_a_missing_version_exactly_once(spark, lake, con
     assert spark.read.format("delta").load(settings.lake_path("silver", "feedback")).count() == (
         before + len(future)
     )
+
+
+def test_a_version_added_while_the_stream_runs_lands_without_a_restart(
+    spark, lake, contracts_dir, caplog
+):
+    settings = lake
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def stream() -> None:
+        try:
+            run_ingest(spark, settings, stop_event=stop)
+        except BaseException as exc:  # surfaced below
+            failure.append(exc)
+
+    def emit(events: list[dict]) -> None:
+        with AgentEventProducer(settings) as producer:
+            for event in events:
+                producer.emit(event)
+
+    runner = threading.Thread(target=stream)
+    runner.start()
+    try:
+        v2 = outcome_events(31, 2)
+        emit(v2)
+        wait_for(lambda: _rows(spark, settings) == len(v2))
+
+        # v3 dropped into the folder while the stream runs: picked up at the next batch
+        sla_met = {"type": ["boolean", "null"]}
+        add_version(contracts_dir, "outcome", 2, 3, lambda p: p.update(sla_met=sla_met))
+        v3 = outcome_events(32, 3, edit=lambda p: p.update(sla_met=True))
+        emit(v3)
+        wait_for(lambda: _rows(spark, settings) == len(v2) + len(v3))
+
+        # v4 changes a type: refused with its reason, the stream keeps v1-v3 and runs on
+        as_text = {"type": ["string", "null"]}
+        add_version(contracts_dir, "outcome", 3, 4, lambda p: p.update(retry_count=as_text))
+        v4 = outcome_events(33, 4, count=200, edit=lambda p: p.update(retry_count="twice"))
+        emit(v4)
+        wait_for(lambda: _quarantined(spark, settings) == len(v4))
+        assert runner.is_alive() and failure == []
+    finally:
+        stop.set()
+        runner.join(timeout=180)
+    assert failure == []
+    table = outcomes(spark, settings)
+    assert table.where(F.col("sla_met")).count() == len(v3)
+    assert {r["event_id"] for r in table.where(F.col("schema_version") == 3).collect()} == {
+        e["event_id"] for e in v3
+    }
+    refused = (
+        spark.read.format("delta")
+        .load(settings.lake_path("silver", "quarantine"))
+        .select("event_id", "reason_kind")
+        .collect()
+    )
+    assert {r["event_id"] for r in refused} == {e["event_id"] for e in v4}
+    assert {r["reason_kind"] for r in refused} == {"unknown_schema_version"}
+    assert (
+        "contracts folder changed, not used (the stream keeps its set): outcome.v4.json is "
+        "incompatible with v3: payload.retry_count: type changed from integer to string"
+    ) in caplog.text
+    assert "contracts picked up without a restart: outcome v3" in caplog.text
+    assert_lake_exact(spark, settings)
+
+
+def _rows(spark, settings) -> int:
+    try:
+        return outcomes(spark, settings).count()
+    except Exception:  # not created yet
+        return 0
+
+
+def _quarantined(spark, settings) -> int:
+    try:
+        return spark.read.format("delta").load(settings.lake_path("silver", "quarantine")).count()
+    except Exception:  # not created yet
+        return 0
+
+
+def wait_for(condition, timeout_s: float = 240) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s} s")
+        time.sleep(0.5)
