@@ -30,10 +30,6 @@ def _resolve(uri: str) -> tuple[pafs.FileSystem, str]:
     return filesystem, path
 
 
-def is_local(uri: str) -> bool:
-    return isinstance(_resolve(uri)[0], pafs.LocalFileSystem)
-
-
 def read_text(uri: str) -> str | None:
     """A small file's text, or None when it does not exist."""
     filesystem, path = _resolve(uri)

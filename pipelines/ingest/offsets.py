@@ -58,8 +58,14 @@ def committed_offsets(checkpoint: str) -> dict[str, dict[int, int]]:
 
     Read from the checkpoint's files without Spark (`afl stream status`, Dagster).
     """
+    last = last_committed_batch(checkpoint)
+    return {} if last is None else batch_offsets(checkpoint, last)
+
+
+def last_committed_batch(checkpoint: str) -> int | None:
+    """The newest batch id in the checkpoint's commit log (None: nothing committed yet)."""
     commits = [int(n) for n in storage.list_names(f"{checkpoint}/commits") if n.isdigit()]
-    return batch_offsets(checkpoint, max(commits)) if commits else {}
+    return max(commits) if commits else None
 
 
 def batch_offsets(checkpoint: str, batch_id: int) -> dict[str, dict[int, int]]:

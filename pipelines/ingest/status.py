@@ -16,11 +16,10 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
-from pipelines import storage
 from pipelines.errors import AflError
 from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.lease import Holder, current_holder
-from pipelines.ingest.offsets import committed_offsets
+from pipelines.ingest.offsets import batch_offsets, committed_offsets, last_committed_batch
 from pipelines.kafka_admin import KafkaUnavailable, end_offsets
 from pipelines.settings import Settings
 from pipelines.spark.tables import STREAM_PROGRESS
@@ -133,16 +132,17 @@ class StreamStatus:
 def stream_status(settings: Settings, topics: list[str], query: str = INGEST_QUERY) -> StreamStatus:
     """Read everything from the lease, the checkpoint, Kafka and ops.stream_progress."""
     checkpoint = settings.checkpoint_path(query)
-    commits = [int(n) for n in storage.list_names(f"{checkpoint}/commits") if n.isdigit()]
+    last = last_committed_batch(checkpoint)
+    committed = {} if last is None else batch_offsets(checkpoint, last)
     lag, error = None, None
     try:
-        lag = kafka_lag(end_offsets(settings, topics), committed_offsets(checkpoint))
+        lag = kafka_lag(end_offsets(settings, topics), committed)
     except KafkaUnavailable as exc:
         error = str(exc)
     return StreamStatus(
         query,
         current_holder(settings, query),
-        max(commits) if commits else None,
+        last,
         lag,
         error,
         latest_progress(settings, query),

@@ -70,6 +70,16 @@ def checkpoint_batches(checkpoint: Path, kind: str) -> set[int]:
     return {int(p.name) for p in folder.iterdir() if p.name.isdigit()} if folder.is_dir() else set()
 
 
+def wait_for(condition, timeout_s: float = 240, what: str = "the stream") -> float:
+    """Poll ``condition`` until true; the seconds it took (AssertionError past the timeout)."""
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > timeout_s:
+            raise AssertionError(f"{what}: not there within {timeout_s} s")
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
 def wait_committed(checkpoint: Path, batch: int, timeout_s: float = 180) -> None:
     """Block until the query has committed ``batch``: the restarted stream is running."""
     deadline = time.monotonic() + timeout_s

@@ -2,7 +2,6 @@
 that breaks a step never stops the stream."""
 
 import threading
-import time
 from datetime import UTC, datetime
 
 import orjson
@@ -15,7 +14,7 @@ from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from tests.hostile import Hostile, dumps_any
-from tests.integration.ingest.conftest import END, silver_progress
+from tests.integration.ingest.conftest import END, silver_progress, wait_for
 from tests.kafka_helpers import send_raw
 from tests.lake import assert_lake_exact, with_user_text_or_pii
 
@@ -195,11 +194,3 @@ def _count(spark, settings, table: str) -> int:
         return read(spark, settings, table).count()
     except Exception:  # not created yet
         return 0
-
-
-def wait_for(condition, timeout_s: float = 240) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("the stream did not get there in time")
-        time.sleep(1.0)

@@ -3,7 +3,6 @@
 import json
 import shutil
 import threading
-import time
 
 import pytest
 from pyspark.sql import functions as F
@@ -15,7 +14,7 @@ from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.ingest.stream import CATCH_UP, StreamOptions, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
-from tests.integration.ingest.conftest import END, produce, quarantine_by_kind
+from tests.integration.ingest.conftest import END, produce, quarantine_by_kind, wait_for
 from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
@@ -297,11 +296,3 @@ def _quarantined(spark, settings) -> int:
         return spark.read.format("delta").load(settings.lake_path("silver", "quarantine")).count()
     except Exception:  # not created yet
         return 0
-
-
-def wait_for(condition, timeout_s: float = 240) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s} s")
-        time.sleep(0.5)

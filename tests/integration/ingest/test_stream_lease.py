@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from pipelines.ingest.stream import run_ingest
 from pipelines.legacy.app_db import engine_for
 from pipelines.legacy.seed import seed_app_db
 from tests import AFL
-from tests.integration.ingest.conftest import produce, silver_counts, wait_committed
+from tests.integration.ingest.conftest import produce, silver_counts, wait_committed, wait_for
 from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
@@ -43,15 +42,6 @@ def _env(lake) -> dict[str, str]:
 def _committed_total(lake) -> int:
     ends = committed_offsets(lake.checkpoint_path(INGEST_QUERY))
     return sum(end for parts in ends.values() for end in parts.values())
-
-
-def _wait(condition, timeout_s: float, what: str) -> float:
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > timeout_s:
-            raise AssertionError(f"{what}: not within {timeout_s} s")
-        time.sleep(0.2)
-    return time.monotonic() - started
 
 
 def test_a_second_stream_is_refused_and_a_killed_holder_is_taken_over(spark, lake, tmp_path):
@@ -79,7 +69,9 @@ def test_a_second_stream_is_refused_and_a_killed_holder_is_taken_over(spark, lak
             f"pid {holder.pid} on "
         )
 
-        _wait(lambda: _committed_total(lake) >= first_manifest["records_sent"], 180, "first drain")
+        wait_for(
+            lambda: _committed_total(lake) >= first_manifest["records_sent"], 180, "first drain"
+        )
         os.killpg(holder.pid, signal.SIGKILL)  # no clean stop: the lease file stays behind
         holder.wait(timeout=30)
         dead = current_holder(lake, INGEST_QUERY)
@@ -94,7 +86,7 @@ def test_a_second_stream_is_refused_and_a_killed_holder_is_taken_over(spark, lak
                 start_new_session=True,
             )
         processes.append(standby)
-        took = _wait(
+        took = wait_for(
             lambda: (h := current_holder(lake, INGEST_QUERY)) is not None and h.pid == standby.pid,
             LEASE_S + 30,
             "takeover",
@@ -105,7 +97,7 @@ def test_a_second_stream_is_refused_and_a_killed_holder_is_taken_over(spark, lak
 
         second_manifest = produce(lake, events=300, seed=2)
         sent = first_manifest["records_sent"] + second_manifest["records_sent"]
-        _wait(lambda: _committed_total(lake) >= sent, 240, "second drain")
+        wait_for(lambda: _committed_total(lake) >= sent, 240, "second drain")
         standby.send_signal(signal.SIGINT)
         assert standby.wait(timeout=180) == 0
     finally:
@@ -143,7 +135,7 @@ def test_the_nightly_job_beside_a_running_stream_waits_for_it(spark, lake, tmp_p
     runner = threading.Thread(target=stream)
     runner.start()
     try:
-        _wait(lambda: current_holder(lake, INGEST_QUERY) is not None, 120, "stream lease")
+        wait_for(lambda: current_holder(lake, INGEST_QUERY) is not None, 120, "stream lease")
         lakehouse = LakehouseResource(
             lake_root=lake.lake_root,
             checkpoint_root=lake.checkpoint_root,
