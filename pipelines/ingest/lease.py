@@ -7,7 +7,9 @@ starts, its process takes the lease ``<checkpoint root>/_leases/<query>.json``; 
 query runs, a thread rewrites it every third of its time to live. Another process that
 finds a live lease does not start the query: it stops with a line naming the holder, or
 waits (``wait_s``), and once the holder's heartbeat is older than its time to live (a
-holder killed with -9), the lease is taken over.
+holder killed with -9 elsewhere), the lease is taken over. A holder on this same host whose
+process is gone (no such pid, or a pid reused by a process started later) is taken over at
+once: a supervisor restarting a crashed stream does not wait out the time to live.
 
 Why a file and not a lock service: the checkpoint is the thing to protect and the lease
 lives beside it, on the same storage (a local folder, or an object store whose PUT is
@@ -61,9 +63,21 @@ class Holder:
     acquired_at: float
     heartbeat_at: float
     ttl_s: float
+    process_start: str = ""  # the holder's start time on its host (Linux /proc), "" elsewhere
 
     def live(self, now: float | None = None) -> bool:
-        return ((now or time.time()) - self.heartbeat_at) <= self.ttl_s
+        """Heartbeat within its time to live, and the process not known to be gone."""
+        fresh = ((now or time.time()) - self.heartbeat_at) <= self.ttl_s
+        return fresh and not self.gone()
+
+    def gone(self) -> bool:
+        """True when the holder ran on this host and its process no longer exists."""
+        if self.host != socket.gethostname():
+            return False  # another machine's processes cannot be seen from here
+        started = process_start(self.pid)
+        if started is None:
+            return True
+        return bool(self.process_start) and started != self.process_start
 
     def who(self) -> str:
         return f"{self.owner} ({self.mode}) pid {self.pid} on {self.host}"
@@ -79,6 +93,25 @@ class Holder:
     def from_json(cls, text: str) -> Holder:
         raw = json.loads(text)
         return cls(**{**raw, "mode": RunMode(raw["mode"])})
+
+
+def process_start(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks since boot, from /proc), None if no such process.
+
+    "" where /proc is not there: the pid is then only checked for existence.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # exists, owned by someone else
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return ""
+    return fields[19] if len(fields) > 19 else ""  # field 22 of stat: starttime
 
 
 class LeaseHeld(AflError):
@@ -135,6 +168,7 @@ class CheckpointLease:
             acquired_at=now,
             heartbeat_at=now,
             ttl_s=self.ttl_s,
+            process_start=process_start(os.getpid()) or "",
         )
         self.on_lost = on_lost
         self.lost: str | None = None  # why the lease was lost while held

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -15,6 +18,7 @@ from pipelines.ingest.lease import (
     RunMode,
     current_holder,
     lease_uri,
+    process_start,
 )
 from pipelines.settings import Settings
 
@@ -70,6 +74,45 @@ def test_a_dead_holders_lease_is_taken_over_once_expired(settings):
         assert waited <= 2 + 1.0 + 0.6  # time to live + one poll + the settle
     finally:
         taker.release()
+
+
+def _write_holder(settings, **changes) -> None:
+    """A lease as another process would have left it, with a fresh heartbeat."""
+    other = CheckpointLease(settings, QUERY, RunMode.CONTINUOUS).mine
+    storage.write_text(lease_uri(settings, QUERY), replace(other, **changes).to_json())
+
+
+def test_a_holder_on_this_host_whose_process_is_gone_is_taken_over_at_once(settings):
+    dead = subprocess.Popen(["true"])  # a pid that has just ended
+    dead.wait()
+    _write_holder(settings, pid=dead.pid)
+    taker = CheckpointLease(settings, QUERY, RunMode.CONTINUOUS)
+    started = time.monotonic()
+    taker.acquire()  # no wait: the heartbeat is fresh, but the process is gone
+    try:
+        assert time.monotonic() - started < 2  # well under the 2 s time to live
+        assert current_holder(settings, QUERY).token == taker.mine.token
+    finally:
+        taker.release()
+
+
+def test_a_reused_pid_does_not_keep_a_lease_alive(settings):
+    _write_holder(settings, pid=os.getppid(), process_start="1")  # running, but started later
+    taker = CheckpointLease(settings, QUERY, RunMode.CONTINUOUS)
+    taker.acquire()
+    taker.release()
+
+
+def test_a_live_process_here_or_any_process_elsewhere_keeps_its_lease(settings):
+    parent_started = process_start(os.getppid())
+    _write_holder(settings, pid=os.getppid(), process_start=parent_started)
+    with pytest.raises(LeaseHeld, match=f"pid {os.getppid()} on "):
+        CheckpointLease(settings, QUERY, RunMode.CONTINUOUS).acquire()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    _write_holder(settings, pid=dead.pid, host="another-machine")  # cannot be seen from here
+    with pytest.raises(LeaseHeld, match="on another-machine"):
+        CheckpointLease(settings, QUERY, RunMode.CONTINUOUS).acquire()
 
 
 def test_a_holder_that_finds_another_token_stops(settings):
