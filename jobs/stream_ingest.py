@@ -28,8 +28,12 @@ from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
 
 
-def main(options: StreamOptions, progress: Callable[[str], None] | None = print) -> None:
-    settings = Settings.from_env()
+def main(
+    options: StreamOptions,
+    progress: Callable[[str], None] | None = print,
+    settings: Settings | None = None,
+) -> None:
+    settings = settings or Settings.from_env()
     # Continuous mode stops cleanly on SIGTERM/Ctrl-C from the first moment; catch-up keeps
     # the default (a stopped catch-up leaves nothing half-done: the next run resumes).
     stopping = nullcontext(None) if options.available_now else stop_on_signals(threading.Event())

@@ -280,6 +280,12 @@ def spark_resolve() -> None:
     metavar="SECONDS",
     help="Another process holds the checkpoint: wait this long for it (default: stop at once).",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(min=0, max=65535),
+    default=None,
+    help="Serve Prometheus /metrics on this port while streaming (default: AFL_METRICS_PORT).",
+)
 @click.pass_context
 def stream(
     ctx: click.Context,
@@ -288,6 +294,7 @@ def stream(
     schema_evolution: str,
     max_offsets_per_trigger: int,
     wait_for_lease: float,
+    metrics_port: int | None,
 ) -> None:
     """Stream the agent topics into Delta (continuous until Ctrl-C, or --available-now)."""
     if ctx.invoked_subcommand is not None:
@@ -303,7 +310,10 @@ def stream(
         max_offsets_per_trigger=max_offsets_per_trigger,
         lease_wait_s=wait_for_lease,
     )
-    stream_main(options, progress=_echo)
+    settings = Settings.from_env()
+    if metrics_port is not None:
+        settings = settings.with_overrides(metrics_port=metrics_port)
+    stream_main(options, progress=_echo, settings=settings)
 
 
 @stream.command("status")

@@ -4,9 +4,10 @@ import dagster as dg
 
 from dagster_project import constants
 from dagster_project.resources import LakehouseResource
+from pipelines.delta_log import table_freshness
 from pipelines.ingest.status import latest_progress
 from pipelines.ingest.stream import catch_up
-from pipelines.spark.freshness import table_freshness
+from pipelines.settings import Settings
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
 DAGSTER_OWNER = "dagster bronze/agent_events"
@@ -37,11 +38,11 @@ def agent_events(
             "records_behind_at_start": dg.MetadataValue.int(done.records_behind_at_start),
             **_progress_metadata(latest_progress(settings)),
         }
-    return dg.MaterializeResult(metadata=metadata | _bronze_metadata(lakehouse.spark(), settings))
+    return dg.MaterializeResult(metadata=metadata | _bronze_metadata(settings))
 
 
-def _bronze_metadata(spark, settings) -> dict[str, dg.MetadataValue]:  # type: ignore[no-untyped-def]
-    bronze = table_freshness(spark, settings, BRONZE_AGENT_EVENTS)
+def _bronze_metadata(settings: Settings) -> dict[str, dg.MetadataValue]:
+    bronze = table_freshness(settings, BRONZE_AGENT_EVENTS)
     return {
         "rows": dg.MetadataValue.int(bronze.rows or 0),
         "delta_version": dg.MetadataValue.int(bronze.delta_version or 0),

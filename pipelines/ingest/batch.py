@@ -31,6 +31,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from pipelines.contracts.watch import ContractWatch
 from pipelines.errors import AflError
+from pipelines.ingest.checkpoint import batch_offsets, kafka_lag
 from pipelines.ingest.isolation import BatchFrames
 from pipelines.ingest.landing import (
     RECORD_COORDS,
@@ -42,8 +43,10 @@ from pipelines.ingest.landing import (
     isolated_rows,
     record_at,
 )
-from pipelines.ingest.progress import BatchCounts, progress_row
+from pipelines.ingest.progress import BatchCounts, BatchProgress
 from pipelines.ingest.schema_fit import SchemaEvolution
+from pipelines.ingest.telemetry import StreamMetrics
+from pipelines.kafka_admin import KafkaUnavailable, end_offsets
 from pipelines.settings import Settings
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS, QUARANTINE, STREAM_PROGRESS, TableSpec
 from pipelines.transforms.bronze import kafka_to_bronze
@@ -53,6 +56,7 @@ from pipelines.transforms.silver import IngestRules, classify, quarantine_rows
 log = logging.getLogger(__name__)
 
 INGEST_QUERY = "agent_events"
+LAG_TIMEOUT_S = 2.0  # asking Kafka its end offsets after each batch, for the lag
 
 
 class IngestBatch:
@@ -65,8 +69,10 @@ class IngestBatch:
         query_name: str = INGEST_QUERY,
         schema_evolution: SchemaEvolution | str = SchemaEvolution.ADD_NEW_COLUMNS,
         rules: IngestRules | None = None,
+        metrics: StreamMetrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.query_name = query_name
         self.writer = SilverWriter(
             settings, rules or ingest_rules(settings), SchemaEvolution.parse(schema_evolution)
@@ -213,12 +219,33 @@ class IngestBatch:
         finished = time.time()
         since = started - self._previous_start if self._previous_start else None
         self._previous_start = started
-        row = progress_row(
-            self.query_name, batch_id, started, finished, counts, oldest, since, self.query_id
+        lag = self._kafka_lag_after(batch_id)
+        progress = BatchProgress(
+            self.query_name, batch_id, started, finished, counts, oldest, since, self.query_id, lag
         )
-        frame = spark.createDataFrame([row], STREAM_PROGRESS_SCHEMA)
+        frame = spark.createDataFrame([progress.row()], STREAM_PROGRESS_SCHEMA)
         self.writer.tables.append(spark, STREAM_PROGRESS, frame, 1)
+        if self.metrics is not None:
+            self.metrics.record_batch(progress)
         return counts
+
+    def _kafka_lag_after(self, batch_id: int) -> dict[tuple[str, int], int] | None:
+        """What Kafka holds beyond this batch's end offsets, now (None: Kafka did not answer).
+
+        The end offsets are the checkpoint's (Spark wrote them before the batch ran); the
+        latest are asked of Kafka with a short timeout: a slow answer must not hold the batch.
+        """
+        try:
+            ends = batch_offsets(self.settings.checkpoint_path(self.query_name), batch_id)
+            if not ends:
+                return None
+            latest = end_offsets(self.settings, list(ends), timeout_s=LAG_TIMEOUT_S)
+        except KafkaUnavailable:
+            return None
+        except Exception as exc:  # an observation: it never fails a batch
+            log.warning("batch %s: Kafka lag not measured: %s", batch_id, exc)
+            return None
+        return kafka_lag(latest, ends)
 
     def _holds(self, spark: SparkSession):  # type: ignore[no-untyped-def]
         tables = self.writer.tables

@@ -6,16 +6,15 @@ contiguous: any hole in bronze is a lost record, any repeat a duplicate.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, TopicPartition
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
-from pipelines import storage
 from pipelines.errors import AflError
 from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.settings import Settings
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
@@ -51,31 +50,6 @@ class PartitionReport:
         if self.beyond_commit:
             text += f"; {self.beyond_commit} beyond the checkpoint (next batch, not yet committed)"
         return text
-
-
-def committed_offsets(checkpoint: str) -> dict[str, dict[int, int]]:
-    """End offsets (exclusive) of the last batch a Kafka-reading query committed.
-
-    Read from the checkpoint's files without Spark (`afl stream status`, Dagster).
-    """
-    last = last_committed_batch(checkpoint)
-    return {} if last is None else batch_offsets(checkpoint, last)
-
-
-def last_committed_batch(checkpoint: str) -> int | None:
-    """The newest batch id in the checkpoint's commit log (None: nothing committed yet)."""
-    commits = [int(n) for n in storage.list_names(f"{checkpoint}/commits") if n.isdigit()]
-    return max(commits) if commits else None
-
-
-def batch_offsets(checkpoint: str, batch_id: int) -> dict[str, dict[int, int]]:
-    """End offsets (exclusive) of one planned batch: Spark writes them before running it."""
-    text = storage.read_text(f"{checkpoint}/offsets/{batch_id}")
-    if text is None:
-        return {}
-    # line 0: version, line 1: batch metadata, then one line per source
-    ends = json.loads(text.strip().splitlines()[2])
-    return {topic: {int(p): int(o) for p, o in parts.items()} for topic, parts in ends.items()}
 
 
 def verify_offsets(

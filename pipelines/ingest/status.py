@@ -16,15 +16,34 @@ import pyarrow.compute as pc
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
+from pipelines.delta_log import Freshness, table_freshness
 from pipelines.errors import AflError
 from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.checkpoint import (
+    Offsets,
+    batch_offsets,
+    committed_offsets,
+    kafka_lag,
+    last_committed_batch,
+)
 from pipelines.ingest.lease import Holder, current_holder
-from pipelines.ingest.offsets import batch_offsets, committed_offsets, last_committed_batch
 from pipelines.kafka_admin import KafkaUnavailable, end_offsets
 from pipelines.settings import Settings
-from pipelines.spark.tables import STREAM_PROGRESS
+from pipelines.spark.tables import (
+    BRONZE_AGENT_EVENTS,
+    QUARANTINE,
+    SILVER_TABLE_FOR,
+    STREAM_PROGRESS,
+    silver_spec,
+)
 
 RECENT = timedelta(days=1)
+# what the ingest query writes, in the order a reader follows a record
+STREAMED_TABLES = (
+    BRONZE_AGENT_EVENTS,
+    *(silver_spec(event_type) for event_type in SILVER_TABLE_FOR),
+    QUARANTINE,
+)
 
 
 def latest_progress(settings: Settings, query: str = INGEST_QUERY) -> dict[str, Any] | None:
@@ -42,18 +61,6 @@ def latest_progress(settings: Settings, query: str = INGEST_QUERY) -> dict[str, 
         return None
     newest = pc.index(rows["batch_id"], pc.max(rows["batch_id"])).as_py()
     return rows.slice(newest, 1).to_pylist()[0]
-
-
-Offsets = dict[str, dict[int, int]]
-
-
-def kafka_lag(ends: Offsets, committed: Offsets) -> dict[tuple[str, int], int]:
-    """Records each partition holds beyond what the query committed (0 when caught up)."""
-    return {
-        (topic, partition): max(0, end - committed.get(topic, {}).get(partition, 0))
-        for topic, parts in ends.items()
-        for partition, end in parts.items()
-    }
 
 
 def wait_caught_up(
@@ -95,6 +102,7 @@ class StreamStatus:
     lag: dict[tuple[str, int], int] | None  # None: Kafka did not answer
     kafka_error: str | None
     last_batch: dict[str, Any] | None
+    tables: tuple[Freshness, ...] = ()  # what the stream writes, from the Delta logs
 
     @property
     def total_lag(self) -> int | None:
@@ -126,7 +134,26 @@ class StreamStatus:
             for (topic, partition), n in sorted(self.lag.items()):
                 if n:
                     out.append(f"    {topic}[{partition}] {n:,}")
+        if self.tables:
+            out.append("  tables (rows, newest ingested_at, Delta version):")
+            width = max(len(t.table) for t in self.tables)
+            for table in self.tables:
+                out.append(f"    {table.table:<{width}}  {_describe(table, now)}")
         return out
+
+
+def _describe(table: Freshness, now: float) -> str:
+    if not table.exists:
+        return "not created yet"
+    if table.latest_ingested_at is None:
+        return f"{table.rows:,} rows, version {table.delta_version}"
+    at = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)
+    minutes = table.lag_minutes(at) or 0.0
+    age = f"{minutes * 60:.0f} s" if minutes < 2 else f"{minutes:,.0f} min"
+    return (
+        f"{table.rows:,} rows, newest {table.latest_ingested_at:%Y-%m-%d %H:%M:%S} UTC "
+        f"({age} ago), version {table.delta_version}"
+    )
 
 
 def stream_status(settings: Settings, topics: list[str], query: str = INGEST_QUERY) -> StreamStatus:
@@ -146,4 +173,5 @@ def stream_status(settings: Settings, topics: list[str], query: str = INGEST_QUE
         lag,
         error,
         latest_progress(settings, query),
+        tuple(table_freshness(settings, spec) for spec in STREAMED_TABLES),
     )

@@ -31,11 +31,12 @@ from pyspark.sql.streaming import StreamingQuery
 from pipelines.contracts.topics import TOPICS
 from pipelines.errors import AflError, root_cause
 from pipelines.ingest.batch import INGEST_QUERY, IngestBatch
+from pipelines.ingest.checkpoint import committed_offsets, kafka_lag
 from pipelines.ingest.lease import CheckpointLease, Holder, LeaseHeld, RunMode
-from pipelines.ingest.offsets import committed_offsets
 from pipelines.ingest.schema_fit import SchemaEvolution
-from pipelines.ingest.status import kafka_lag, wait_caught_up
-from pipelines.kafka_admin import cluster_answers, end_offsets
+from pipelines.ingest.status import wait_caught_up
+from pipelines.ingest.telemetry import StreamMetrics, serving
+from pipelines.kafka_admin import KafkaUnavailable, end_offsets
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_version, list_names, read_kafka_stream, read_text
 from pipelines.spark.session import quiet_jvm_loggers
@@ -46,7 +47,8 @@ log = logging.getLogger(__name__)
 EVOLUTION_MODES = tuple(m.value for m in SchemaEvolution)
 DEFAULT_MAX_OFFSETS_PER_TRIGGER = 250_000
 STOP_GRACE_S = 120.0
-# Kafka's client warns on every reconnect attempt while a broker is down; BrokerWatch says it
+WATCH_EVERY_S = 5.0  # how often the continuous stream asks Kafka its end offsets (lag)
+# Kafka's client warns on every reconnect attempt while a broker is down; StreamWatch says it
 # once. Errors still show.
 KAFKA_CLIENT_LOGGERS = ("org.apache.kafka", "org.apache.spark.sql.kafka010")
 # The two queries of 0.1 (bronze, then silver from bronze): see _continue_from_previous.
@@ -93,11 +95,14 @@ def registry_topics(settings: Settings) -> list[str]:
 
 
 def start_ingest_query(
-    spark: SparkSession, settings: Settings, options: StreamOptions = StreamOptions()
+    spark: SparkSession,
+    settings: Settings,
+    options: StreamOptions = StreamOptions(),
+    metrics: StreamMetrics | None = None,
 ) -> StreamingQuery:
     """Kafka -> bronze, silver, quarantine and progress (foreachBatch, exactly once)."""
     starting = _continue_from_previous(spark, settings)
-    batch = IngestBatch(settings, schema_evolution=options.schema_evolution)
+    batch = IngestBatch(settings, schema_evolution=options.schema_evolution, metrics=metrics)
     records = read_kafka_stream(
         spark,
         settings,
@@ -127,12 +132,15 @@ def run_ingest(
     progress: Callable[[str], None] | None = None,
     stop_event: threading.Event | None = None,
     lease: CheckpointLease | None = None,
+    metrics: StreamMetrics | None = None,
 ) -> None:
     """Catch-up: drain what the topics hold now and return.
     Continuous: run until SIGTERM/Ctrl-C (or ``stop_event``), then stop cleanly.
 
     The query runs under its checkpoint lease: ``lease`` when the caller took it already,
     else taken here (LeaseHeld when another process holds it); released on return.
+    ``metrics``: the series the continuous stream keeps (a new set by default), served on
+    ``settings.metrics_port`` when it is set.
     """
     say = progress or log.info  # the CLI prints these lines; elsewhere they are logged
     stop = stop_event or threading.Event()
@@ -145,7 +153,8 @@ def run_ingest(
         if options.available_now:
             _catch_up(spark, settings, options, lease, say)
         else:
-            _run_continuous(spark, settings, options, lease, stop, say)
+            metrics = metrics or StreamMetrics(INGEST_QUERY)
+            _run_continuous(spark, settings, options, lease, stop, say, metrics)
     if lease.lost:
         raise AflError(lease.lost)
 
@@ -210,37 +219,54 @@ def _run_continuous(
     lease: CheckpointLease,
     stop: threading.Event,
     say: Callable[[str], None],
+    metrics: StreamMetrics,
 ) -> None:
     # (Re)installed here too: starting a SparkContext replaces the SIGINT handler.
     on_main = threading.current_thread() is threading.main_thread()
     restore = _install_stop_handlers(stop) if on_main else None
     lease.on_lost = lambda _: stop.set()
     quiet_jvm_loggers(spark, KAFKA_CLIENT_LOGGERS)
-    query = start_ingest_query(spark, settings, options)
-    topics = options.topics or registry_topics(settings)
-    say(f"streaming {len(topics)} topics; Ctrl-C to stop")
-    broker = BrokerWatch(settings, say)
-    try:
-        while not stop.is_set() and query.isActive:
-            stop.wait(1.0)
-            broker.tick()
-    finally:
-        _stop_between_batches(query)
-        if restore:
-            restore()
+    topics = list(options.topics or registry_topics(settings))
+    with serving(metrics, settings.metrics_port) as port:
+        query = start_ingest_query(spark, settings, options, metrics)
+        served = f"; metrics on port {port}" if port else ""
+        say(f"streaming {len(topics)} topics{served}; Ctrl-C to stop")
+        watch = StreamWatch(settings, topics, metrics, say)
+        try:
+            while not stop.is_set() and query.isActive:
+                stop.wait(1.0)
+                watch.tick()
+        finally:
+            _stop_between_batches(query)
+            if restore:
+                restore()
     if query.exception() is not None:
         raise AflError(f"{query.name} failed: {root_cause(str(query.exception()))}")
     if not lease.lost:
         say("stream stopped cleanly")
 
 
-class BrokerWatch:
-    """One line when Kafka stops answering and one when it answers again, instead of the
-    client's warning per reconnect attempt. The query itself rides the outage out: its
-    next batch plans from the offsets it committed, so nothing is lost or read twice."""
+class StreamWatch:
+    """The continuous stream's look at Kafka every few seconds, beside its batches.
 
-    def __init__(self, settings: Settings, say: Callable[[str], None], every_s: float = 10.0):
+    Lag: Kafka's end offsets minus the offsets the query committed (its checkpoint), per
+    partition, into the metrics; reported also while a batch hangs. Outage: one line when
+    Kafka stops answering and one when it answers again, instead of the client's warning
+    per reconnect attempt. The query itself rides an outage out: its next batch plans from
+    the offsets it committed, so nothing is lost or read twice.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        topics: list[str],
+        metrics: StreamMetrics,
+        say: Callable[[str], None],
+        every_s: float = WATCH_EVERY_S,
+    ):
         self.settings = settings
+        self.topics = topics
+        self.metrics = metrics
         self.say = say
         self.every_s = every_s
         self.down_since: float | None = None
@@ -252,11 +278,17 @@ class BrokerWatch:
             return
         self._last = now
         servers = self.settings.kafka_bootstrap_servers
-        answers = cluster_answers(self.settings, timeout_s=3.0)
-        if not answers and self.down_since is None:
-            self.down_since = now
-            self.say(f"Kafka at {servers} is not answering: the stream waits for it")
-        elif answers and self.down_since is not None:
+        try:
+            ends = end_offsets(self.settings, self.topics, timeout_s=3.0)
+        except KafkaUnavailable:
+            self.metrics.record_kafka_down()
+            if self.down_since is None:
+                self.down_since = now
+                self.say(f"Kafka at {servers} is not answering: the stream waits for it")
+            return
+        committed = committed_offsets(self.settings.checkpoint_path(INGEST_QUERY))
+        self.metrics.record_lag(kafka_lag(ends, committed))
+        if self.down_since is not None:
             gone = now - self.down_since
             self.down_since = None
             self.say(f"Kafka at {servers} answers again (about {gone:.0f} s): resuming")

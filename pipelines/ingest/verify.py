@@ -30,7 +30,8 @@ from pyspark.sql import functions as F
 from pipelines.contracts.registry import contract_set
 from pipelines.errors import AflError
 from pipelines.ingest.batch import INGEST_QUERY
-from pipelines.ingest.offsets import committed_offsets, verify_offsets
+from pipelines.ingest.checkpoint import committed_offsets
+from pipelines.ingest.offsets import verify_offsets
 from pipelines.settings import Settings
 from pipelines.spark.tables import (
     BRONZE_AGENT_EVENTS,

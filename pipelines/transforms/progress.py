@@ -22,5 +22,9 @@ STREAM_PROGRESS_SCHEMA = T.StructType(
         T.StructField("rows_by_table", T.MapType(T.StringType(), T.LongType())),
         T.StructField("progress_date", T.DateType()),
         T.StructField("query_id", T.StringType()),
+        # records in Kafka beyond the batch's end offsets when it finished, per
+        # "topic-partition", and summed (null when Kafka did not answer in time)
+        T.StructField("kafka_lag", T.MapType(T.StringType(), T.LongType())),
+        T.StructField("kafka_lag_total", T.LongType()),
     ]
 )

@@ -90,3 +90,11 @@ def test_a_restarted_stream_service_waits_out_its_previous_lease():
     assert command[:2] == ["afl", "stream"] and COMPOSE["services"]["stream"]["restart"]
     wait = float(command[command.index("--wait-for-lease") + 1])
     assert wait > _settings_of("stream").stream_lease_seconds  # longer than a lease lives
+
+
+def test_the_stream_service_publishes_the_port_it_serves_metrics_on():
+    stream = COMPOSE["services"]["stream"]
+    command = stream["command"]
+    port = command[command.index("--metrics-port") + 1]
+    assert f"{port}:{port}" in stream["ports"]
+    assert 1024 < int(port) < 65536

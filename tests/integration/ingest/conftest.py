@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +13,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.stream import StreamOptions, run_ingest
+from pipelines.ingest.telemetry import StreamMetrics
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.spark.tables import SILVER_TABLE_FOR
@@ -87,3 +92,48 @@ def wait_committed(checkpoint: Path, batch: int, timeout_s: float = 180) -> None
         if time.monotonic() > deadline:
             raise AssertionError(f"batch {batch} not committed under {checkpoint} in {timeout_s}s")
         time.sleep(0.2)
+
+
+class RunningStream:
+    """A continuous run_ingest in a thread of this test process (see ``running_stream``)."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.failure: list[BaseException] = []
+        self.thread: threading.Thread | None = None
+
+    def alive(self) -> bool:
+        """Still streaming, and nothing failed (a condition for ``wait_for``)."""
+        return self.thread is not None and self.thread.is_alive() and not self.failure
+
+
+@contextmanager
+def running_stream(
+    spark, settings, options: StreamOptions | None = None, metrics: StreamMetrics | None = None
+) -> Iterator[RunningStream]:
+    """Run the continuous stream while the block runs; stop it cleanly after, and re-raise
+    what made it fail."""
+    running = RunningStream()
+
+    def stream() -> None:
+        try:
+            run_ingest(
+                spark,
+                settings,
+                options or StreamOptions(),
+                stop_event=running.stop,
+                metrics=metrics,
+            )
+        except BaseException as exc:  # surfaced to the test
+            running.failure.append(exc)
+
+    running.thread = threading.Thread(target=stream, name="test-stream")
+    running.thread.start()
+    try:
+        yield running
+    finally:
+        running.stop.set()
+        running.thread.join(timeout=180)
+    assert not running.thread.is_alive(), "the stream did not stop within 180 s"
+    if running.failure:
+        raise running.failure[0]

@@ -1,7 +1,6 @@
 """Every table exact: restricted companions, one row per event_id across days, and a record
 that breaks a step never stops the stream."""
 
-import threading
 from datetime import UTC, datetime
 
 import orjson
@@ -14,7 +13,7 @@ from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from tests.hostile import Hostile, dumps_any
-from tests.integration.ingest.conftest import END, silver_progress, wait_for
+from tests.integration.ingest.conftest import END, running_stream, silver_progress, wait_for
 from tests.kafka_helpers import send_raw
 from tests.lake import assert_lake_exact, with_user_text_or_pii
 
@@ -137,18 +136,7 @@ def test_a_record_that_breaks_a_step_is_quarantined_and_the_stream_keeps_running
     for _ in range(300):
         nested = [nested]
     deep["payload"]["debug_trace"] = nested
-    stop = threading.Event()
-    failure: list[BaseException] = []
-
-    def stream() -> None:
-        try:
-            run_ingest(spark, settings, stop_event=stop)
-        except BaseException as exc:  # surfaced by the test below
-            failure.append(exc)
-
-    runner = threading.Thread(target=stream)
-    runner.start()
-    try:
+    with running_stream(spark, settings) as stream:
         first = [Hostile("poison", "agent.feedback.v1", orjson.dumps(event("poison", 20)), b"s")]
         first += [
             Hostile(f"good-{i}", "agent.feedback.v1", orjson.dumps(event(f"good-{i}", 20)), b"s")
@@ -156,18 +144,14 @@ def test_a_record_that_breaks_a_step_is_quarantined_and_the_stream_keeps_running
         ]
         first.append(Hostile("deep", "agent.feedback.v1", dumps_any(deep), b"s"))
         send_raw(settings, first)
-        wait_for(lambda: _count(spark, settings, "feedback") == 5 and not failure)
+        wait_for(lambda: _count(spark, settings, "feedback") == 5 and not stream.failure)
         later = [
             Hostile(f"later-{i}", "agent.feedback.v1", orjson.dumps(event(f"later-{i}", 21)), b"s")
             for i in range(3)
         ]
         send_raw(settings, later)
-        wait_for(lambda: _count(spark, settings, "feedback") == 8 or bool(failure))
-        assert runner.is_alive() and failure == []
-    finally:
-        stop.set()
-        runner.join(timeout=180)
-    assert failure == []
+        wait_for(lambda: _count(spark, settings, "feedback") == 8 or bool(stream.failure))
+        assert stream.alive()
     quarantine = {
         q["event_id"]: q
         for q in spark.read.format("delta")

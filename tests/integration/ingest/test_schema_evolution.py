@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import threading
 
 import pytest
 from pyspark.sql import functions as F
@@ -14,7 +13,13 @@ from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.ingest.stream import CATCH_UP, StreamOptions, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
-from tests.integration.ingest.conftest import END, produce, quarantine_by_kind, wait_for
+from tests.integration.ingest.conftest import (
+    END,
+    produce,
+    quarantine_by_kind,
+    running_stream,
+    wait_for,
+)
 from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
@@ -224,23 +229,13 @@ def test_a_version_added_while_the_stream_runs_lands_without_a_restart(
     spark, lake, contracts_dir, caplog
 ):
     settings = lake
-    stop = threading.Event()
-    failure: list[BaseException] = []
-
-    def stream() -> None:
-        try:
-            run_ingest(spark, settings, stop_event=stop)
-        except BaseException as exc:  # surfaced below
-            failure.append(exc)
 
     def emit(events: list[dict]) -> None:
         with AgentEventProducer(settings) as producer:
             for event in events:
                 producer.emit(event)
 
-    runner = threading.Thread(target=stream)
-    runner.start()
-    try:
+    with running_stream(spark, settings) as stream:
         v2 = outcome_events(31, 2)
         emit(v2)
         wait_for(lambda: _rows(spark, settings) == len(v2))
@@ -258,11 +253,7 @@ def test_a_version_added_while_the_stream_runs_lands_without_a_restart(
         v4 = outcome_events(33, 4, count=200, edit=lambda p: p.update(retry_count="twice"))
         emit(v4)
         wait_for(lambda: _quarantined(spark, settings) == len(v4))
-        assert runner.is_alive() and failure == []
-    finally:
-        stop.set()
-        runner.join(timeout=180)
-    assert failure == []
+        assert stream.alive()
     table = outcomes(spark, settings)
     assert table.where(F.col("sla_met")).count() == len(v3)
     assert {r["event_id"] for r in table.where(F.col("schema_version") == 3).collect()} == {

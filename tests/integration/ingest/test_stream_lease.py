@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,13 +14,18 @@ import pytest
 from dagster_project.definitions import defs
 from dagster_project.resources import LakehouseResource
 from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.ingest.lease import RunMode, current_holder
-from pipelines.ingest.offsets import committed_offsets
-from pipelines.ingest.stream import run_ingest
 from pipelines.legacy.app_db import engine_for
 from pipelines.legacy.seed import seed_app_db
 from tests import AFL
-from tests.integration.ingest.conftest import produce, silver_counts, wait_committed, wait_for
+from tests.integration.ingest.conftest import (
+    produce,
+    running_stream,
+    silver_counts,
+    wait_committed,
+    wait_for,
+)
 from tests.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
@@ -123,18 +127,7 @@ def test_the_nightly_job_beside_a_running_stream_waits_for_it(spark, lake, tmp_p
         days_back=2,
         end_time=datetime(2026, 11, 20, 23, tzinfo=UTC),
     )
-    stop = threading.Event()
-    failure: list[BaseException] = []
-
-    def stream() -> None:
-        try:
-            run_ingest(spark, lake, stop_event=stop)
-        except BaseException as exc:  # surfaced below
-            failure.append(exc)
-
-    runner = threading.Thread(target=stream)
-    runner.start()
-    try:
+    with running_stream(spark, lake) as stream:
         wait_for(lambda: current_holder(lake, INGEST_QUERY) is not None, 120, "stream lease")
         lakehouse = LakehouseResource(
             lake_root=lake.lake_root,
@@ -148,12 +141,8 @@ def test_the_nightly_job_beside_a_running_stream_waits_for_it(spark, lake, tmp_p
             partition_key="2026-11-20", resources={"lakehouse": lakehouse}
         )
         assert result.success
-        assert runner.is_alive() and failure == []
+        assert stream.alive()
         running = current_holder(lake, INGEST_QUERY)
-    finally:
-        stop.set()
-        runner.join(timeout=180)
-    assert failure == []
     events = {
         e.asset_key.to_user_string(): e.materialization.metadata
         for e in result.get_asset_materialization_events()

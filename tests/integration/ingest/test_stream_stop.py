@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.ingest.batch import INGEST_QUERY
-from pipelines.ingest.offsets import committed_offsets
+from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.ingest.stream import run_ingest, stop_on_signals
 from tests import AFL
 from tests.integration.ingest.conftest import produce, silver_counts, wait_committed
