@@ -11,13 +11,17 @@ each stop (a number of appends so far), times in the same run:
    (with a warm session: the first tick also pays a JVM start);
 2. ``table_freshness`` (pipelines/delta_log.py): the Delta log read by delta-rs.
 
-Both answers are compared: rows and the newest ingested_at must agree.
+Both answers are compared: rows and the newest ingested_at must agree. At the last stop,
+each is also timed cold, in a fresh process, as a sensor tick in a new code-server process
+pays it: Python start, imports and (for the baseline) the JVM and Spark session.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
@@ -78,12 +82,36 @@ def timed(function, *args) -> tuple[float, object]:  # type: ignore[no-untyped-d
     return statistics.median(runs), answer
 
 
+def one_tick(how: str, lake_root: str) -> None:
+    """What a cold sensor process does for this table: answer once, print the row count."""
+    settings = Settings.from_env().with_overrides(lake_root=lake_root)
+    if how == "spark":
+        spark = get_spark(settings, app_name="afl-bench-sensor-cold")
+        print(spark_tick(spark, SPEC.path(settings))[0])
+    else:
+        print(table_freshness(settings, SPEC).rows)
+
+
+def cold(how: str, lake_root: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.sensor_tick", "--one-tick", how, "--root", lake_root],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch-rows", type=int, default=25_000)
     parser.add_argument("--stops", default="10,50,200")
     parser.add_argument("--root", default="/tmp/afl-bench")
+    parser.add_argument("--one-tick", choices=("spark", "delta-rs"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_tick:
+        one_tick(args.one_tick, args.root)
+        return
     stops = sorted(int(s) for s in args.stops.split(","))
     root = Path(args.root) / uuid.uuid4().hex[:8] / "sensor"
     settings = Settings.from_env().with_overrides(
@@ -108,6 +136,14 @@ def main() -> None:
             f"| {spark_s / delta_rs_s:.0f}x |",
             flush=True,
         )
+    spark.stop()
+    spark_cold = statistics.median(cold("spark", settings.lake_root) for _ in range(ROUNDS))
+    delta_rs_cold = statistics.median(cold("delta-rs", settings.lake_root) for _ in range(ROUNDS))
+    print(
+        f"cold, in a fresh process ({done} appends): spark {spark_cold:.1f} s, "
+        f"delta-rs {delta_rs_cold:.1f} s",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
