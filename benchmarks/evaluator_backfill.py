@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from pipelines.contracts.registry import contract_set
 from pipelines.evaluators.backfill import backfill
-from pipelines.evaluators.base import get_evaluator
+from pipelines.evaluators.registry import get_evaluator
 from pipelines.ingest.batch import ingest_rules
 from pipelines.producer.traffic import TrafficGenerator
 from pipelines.settings import Settings

@@ -562,8 +562,8 @@ def evaluate(
 ) -> None:
     """Backfill an evaluator version over a date range into gold.evaluator_scores."""
     from pipelines.evaluators.backfill import backfill
-    from pipelines.evaluators.base import get_evaluator
     from pipelines.evaluators.publish import publish_scores
+    from pipelines.evaluators.registry import get_evaluator
     from pipelines.spark.session import get_spark
 
     settings = Settings.from_env()
@@ -608,7 +608,7 @@ def evaluators() -> None:
 @evaluators.command("list")
 def evaluators_list() -> None:
     """Every registered evaluator version with what it reads and judges."""
-    from pipelines.evaluators.base import registered
+    from pipelines.evaluators.registry import registered
 
     for e in registered():
         kind = "model-based" if e.model_based else "deterministic"

@@ -8,8 +8,8 @@ from dagster_project import constants
 from dagster_project.defs.ingest import SILVER_SPECS
 from dagster_project.resources import LakehouseResource
 from pipelines.evaluators.backfill import backfill
-from pipelines.evaluators.base import registered
 from pipelines.evaluators.compare import compare_versions
+from pipelines.evaluators.registry import registered
 
 # Model-based judges need an endpoint and cost money: they run from the shell (afl evaluate).
 EVALUATOR_VERSIONS = dg.StaticPartitionsDefinition(

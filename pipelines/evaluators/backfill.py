@@ -26,8 +26,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
-from pipelines.evaluators.base import Evaluator, get_evaluator
+from pipelines.evaluators.base import Evaluator
 from pipelines.evaluators.judge import JudgeClient, JudgeEvaluator
+from pipelines.evaluators.registry import get_evaluator
 from pipelines.governance.classification import RETENTION_DAYS
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_append, delta_replace, delta_version

@@ -20,8 +20,6 @@ from typing import Any, ClassVar
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from pipelines.errors import AflError
-
 UNIT_COLUMNS = T.StructType(
     [
         T.StructField("unit_id", T.StringType(), nullable=False),
@@ -75,33 +73,3 @@ class Evaluator(ABC):
     @abstractmethod
     def evaluate(self, frames: Mapping[str, DataFrame]) -> DataFrame:
         """One row per unit, columns as UNIT_COLUMNS. Called by the backfill, once per day."""
-
-
-_REGISTRY: dict[str, Evaluator] = {}
-
-
-def register(evaluator: Evaluator) -> Evaluator:
-    if evaluator.key in _REGISTRY:
-        raise AflError(f"evaluator {evaluator.key} is registered twice")
-    _REGISTRY[evaluator.key] = evaluator
-    return evaluator
-
-
-def get_evaluator(key: str) -> Evaluator:
-    """``name@version``; a bare name means its newest version."""
-    from pipelines.evaluators import catalog  # noqa: F401 - registers the built-ins
-
-    if "@" not in key:
-        versions = sorted((e.version, k) for k, e in _REGISTRY.items() if e.name == key)
-        if not versions:
-            raise AflError(f"unknown evaluator {key!r}; known: {', '.join(sorted(_REGISTRY))}")
-        return _REGISTRY[versions[-1][1]]
-    if key not in _REGISTRY:
-        raise AflError(f"unknown evaluator {key!r}; known: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[key]
-
-
-def registered() -> list[Evaluator]:
-    from pipelines.evaluators import catalog  # noqa: F401
-
-    return [_REGISTRY[k] for k in sorted(_REGISTRY)]

@@ -1,4 +1,4 @@
-"""The built-in evaluators, grounded in the events. Registered on import."""
+"""The built-in evaluators, grounded in the events (registered by registry.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from pipelines.evaluators.base import Evaluator, register
+from pipelines.evaluators.base import Evaluator
 from pipelines.evaluators.judge import AnswerRelevance
 
 TURN_KEYS = ("turn_id", "event_date", "tenant_id", "agent_name", "agent_version", "session_id")
@@ -200,12 +200,11 @@ class HelpfulnessV2(Helpfulness):
         )
 
 
-for _evaluator in (
+BUILT_IN: tuple[Evaluator, ...] = (
     UnescalatedToolFailure(),
     NegativeFeedbackAfterFlag(),
     LatencySlaBreach(),
     Helpfulness(),
     HelpfulnessV2(),
     AnswerRelevance(),
-):
-    register(_evaluator)
+)

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from pipelines.parity.config import ParityConfig
-from pipelines.parity.run import ParityReport, report_dir
+from pipelines.parity.model import ParityReport, report_dir
 from pipelines.settings import Settings
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -8,9 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from delta.tables import DeltaTable
@@ -29,6 +27,8 @@ from pipelines.parity.compare import (
 )
 from pipelines.parity.config import ParityConfig, load_parity_config
 from pipelines.parity.cutover import CUTOVER_SCHEMA, CutoverDay, replay_cutover
+from pipelines.parity.model import DIFFERENCES, VERDICT_STATUS, ParityReport
+from pipelines.parity.report import write_reports
 from pipelines.parity.schemas import PARITY_RESULTS_SCHEMA
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_replace
@@ -40,38 +40,6 @@ from pipelines.spark.tables import (
     silver_restricted_spec,
     silver_spec,
 )
-
-DIFFERENCES = ("missing_in_stream", "missing_in_legacy", "value_mismatch")
-VERDICT_STATUS = {"green": "pass", "yellow": "warn", "red": "fail"}
-
-
-@dataclass
-class ParityReport:
-    day: date
-    run_id: str
-    computed_at: datetime
-    legacy_rows: int
-    stream_rows: int
-    counts: dict[str, int]
-    mismatches_by_column: dict[str, int]
-    examples: dict[str, list[dict[str, Any]]]
-    schema_differences: list[str]
-    rating_legacy: dict[int, int]
-    rating_stream: dict[int, int]
-    thumbs_down: list[dict[str, Any]]
-    freshness: dict[str, float | None]
-    stream_lag_sample: list[float]
-    legacy_lag_sample: list[float]
-    watermark: datetime | None
-    verdict: str = "red"
-    explanation: str = ""
-    cutover: list[CutoverDay] = field(default_factory=list)
-    report_html: str = ""
-    report_markdown: str = ""
-
-    @property
-    def differences(self) -> int:
-        return sum(self.counts.get(s, 0) for s in DIFFERENCES)
 
 
 def judge(report: ParityReport, config: ParityConfig) -> tuple[str, str]:
@@ -288,8 +256,6 @@ def run_parity(
     config: ParityConfig | None = None,
 ) -> ParityReport:
     """Compare the day, record its results, replay the cutover, write the HTML/Markdown report."""
-    from pipelines.parity.report import write_reports
-
     config = config or load_parity_config(settings.parity_config or None)
     report = compute_parity(spark, settings, day, config)
     report.verdict, report.explanation = judge(report, config)
@@ -319,7 +285,3 @@ def advance_cutover(
     frame = spark.createDataFrame([d.as_row() for d in history], CUTOVER_SCHEMA)
     frame.write.format("delta").mode("overwrite").save(ensure_table(spark, settings, CUTOVER_STATE))
     return history
-
-
-def report_dir(settings: Settings) -> Path:
-    return Path(settings.reports_dir) / "parity"

@@ -7,10 +7,10 @@ import pytest
 from pyspark.sql import functions as F
 
 from pipelines.evaluators.backfill import backfill, scores
-from pipelines.evaluators.base import get_evaluator
 from pipelines.evaluators.compare import compare_versions
 from pipelines.evaluators.judge import JudgeClient, JudgeError
 from pipelines.evaluators.publish import publish_scores
+from pipelines.evaluators.registry import get_evaluator
 from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer

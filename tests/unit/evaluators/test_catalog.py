@@ -5,8 +5,8 @@ from datetime import date, datetime
 import pytest
 
 from pipelines.errors import AflError
-from pipelines.evaluators.base import get_evaluator
 from pipelines.evaluators.catalog import LatencySlaBreach
+from pipelines.evaluators.registry import get_evaluator
 
 D = date(2026, 11, 20)
 KEYS = (

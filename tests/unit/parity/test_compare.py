@@ -8,7 +8,8 @@ from pyspark.sql import functions as F
 from pipelines.parity.compare import column_equal, compare_day, schema_differences
 from pipelines.parity.config import ColumnRule, load_parity_config
 from pipelines.parity.cutover import replay_cutover
-from pipelines.parity.run import ParityReport, judge
+from pipelines.parity.model import ParityReport
+from pipelines.parity.run import judge
 
 CONFIG = load_parity_config()
 T0 = datetime(2026, 11, 20, 10, 0, 0)
