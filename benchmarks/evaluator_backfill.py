@@ -28,7 +28,7 @@ from pipelines.producer.traffic import TrafficGenerator
 from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
 from pipelines.spark.tables import silver_spec
-from pipelines.transforms.bronze import BRONZE_SCHEMA
+from pipelines.transforms.schemas import BRONZE_SCHEMA
 from pipelines.transforms.silver import classify, typed_events
 
 FIRST = date(2026, 10, 1)

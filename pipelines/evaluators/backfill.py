@@ -29,6 +29,7 @@ from pipelines.errors import AflError
 from pipelines.evaluators.base import Evaluator
 from pipelines.evaluators.judge import JudgeClient, JudgeEvaluator
 from pipelines.evaluators.registry import get_evaluator
+from pipelines.evaluators.schemas import UNIT_COLUMNS
 from pipelines.governance.classification import RETENTION_DAYS
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_append, delta_replace, delta_version
@@ -318,7 +319,6 @@ def _judge_day(
 
 
 def _append_scores(spark, path, rows, evaluator, code_hash, run_id, versions, model) -> int:  # type: ignore[no-untyped-def]
-    from pipelines.evaluators.base import UNIT_COLUMNS
 
     frame = spark.createDataFrame(
         [tuple(r[f.name] for f in UNIT_COLUMNS.fields) for r in rows], UNIT_COLUMNS

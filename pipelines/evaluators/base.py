@@ -18,22 +18,6 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from pyspark.sql import DataFrame
-from pyspark.sql import types as T
-
-UNIT_COLUMNS = T.StructType(
-    [
-        T.StructField("unit_id", T.StringType(), nullable=False),
-        T.StructField("event_date", T.DateType(), nullable=False),
-        T.StructField("tenant_id", T.StringType()),
-        T.StructField("agent_name", T.StringType()),
-        T.StructField("agent_version", T.StringType()),
-        T.StructField("session_id", T.StringType()),
-        T.StructField("trace_id", T.StringType()),
-        T.StructField("score", T.DoubleType()),
-        T.StructField("label", T.StringType()),
-        T.StructField("explanation", T.StringType()),
-    ]
-)
 
 
 class Evaluator(ABC):

@@ -50,7 +50,7 @@ from pipelines.kafka_admin import KafkaUnavailable, end_offsets
 from pipelines.settings import Settings
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS, QUARANTINE, STREAM_PROGRESS, TableSpec
 from pipelines.transforms.bronze import kafka_to_bronze
-from pipelines.transforms.progress import STREAM_PROGRESS_SCHEMA
+from pipelines.transforms.schemas import STREAM_PROGRESS_SCHEMA
 from pipelines.transforms.silver import IngestRules, classify, quarantine_rows
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from pipelines.producer.sdk import AgentEventProducer
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_append
 from pipelines.spark.tables import MIRROR_WATERMARK, ensure_table
-from pipelines.transforms.legacy import MIRROR_WATERMARK_SCHEMA
+from pipelines.transforms.schemas import MIRROR_WATERMARK_SCHEMA
 
 SOURCE = "legacy.feedback"
 MIRROR_NAMESPACE = uuid.UUID("6f1c1d2e-4c8b-4d5e-9a51-1f0a7e5b2c3d")

@@ -16,21 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from pyspark.sql import types as T
-
 STATES = ("shadow", "compare", "promote", "retire_legacy")
-
-CUTOVER_SCHEMA = T.StructType(
-    [
-        T.StructField("as_of_date", T.DateType(), nullable=False),
-        T.StructField("verdict", T.StringType()),
-        T.StructField("state", T.StringType(), nullable=False),
-        T.StructField("previous_state", T.StringType()),
-        T.StructField("green_streak", T.IntegerType()),
-        T.StructField("recommendation", T.StringType()),
-        T.StructField("reason", T.StringType()),
-    ]
-)
 
 
 @dataclass(frozen=True)

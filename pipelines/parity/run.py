@@ -26,10 +26,10 @@ from pipelines.parity.compare import (
     thumbs_down_rate,
 )
 from pipelines.parity.config import ParityConfig, load_parity_config
-from pipelines.parity.cutover import CUTOVER_SCHEMA, CutoverDay, replay_cutover
+from pipelines.parity.cutover import CutoverDay, replay_cutover
 from pipelines.parity.model import DIFFERENCES, VERDICT_STATUS, ParityReport
 from pipelines.parity.report import write_reports
-from pipelines.parity.schemas import PARITY_RESULTS_SCHEMA
+from pipelines.parity.schemas import CUTOVER_SCHEMA, PARITY_RESULTS_SCHEMA
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_replace
 from pipelines.spark.tables import (

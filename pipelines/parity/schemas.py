@@ -1,4 +1,4 @@
-"""Shapes of the parity evidence tables (ops.parity_results; ops.cutover_state is in cutover)."""
+"""Shapes of the parity evidence tables: ops.parity_results and ops.cutover_state."""
 
 from pyspark.sql import types as T
 
@@ -12,5 +12,17 @@ PARITY_RESULTS_SCHEMA = T.StructType(
         T.StructField("verdict", T.StringType(), nullable=False),
         T.StructField("run_id", T.StringType(), nullable=False),
         T.StructField("computed_at", T.TimestampType(), nullable=False),
+    ]
+)
+
+CUTOVER_SCHEMA = T.StructType(
+    [
+        T.StructField("as_of_date", T.DateType(), nullable=False),
+        T.StructField("verdict", T.StringType()),
+        T.StructField("state", T.StringType(), nullable=False),
+        T.StructField("previous_state", T.StringType()),
+        T.StructField("green_streak", T.IntegerType()),
+        T.StructField("recommendation", T.StringType()),
+        T.StructField("reason", T.StringType()),
     ]
 )

@@ -23,14 +23,16 @@ from pipelines.governance.classification import (
     USER_TEXT,
     general_classification,
 )
-from pipelines.parity.cutover import CUTOVER_SCHEMA
-from pipelines.parity.schemas import PARITY_RESULTS_SCHEMA
+from pipelines.parity.schemas import CUTOVER_SCHEMA, PARITY_RESULTS_SCHEMA
 from pipelines.quality.schemas import QUALITY_RESULTS_SCHEMA
 from pipelines.settings import Settings
-from pipelines.transforms.bronze import BRONZE_SCHEMA
-from pipelines.transforms.legacy import EXPORT_SCHEMA, MIRROR_WATERMARK_SCHEMA
-from pipelines.transforms.progress import STREAM_PROGRESS_SCHEMA
-from pipelines.transforms.silver import QUARANTINE_SCHEMA
+from pipelines.transforms.schemas import (
+    BRONZE_SCHEMA,
+    EXPORT_SCHEMA,
+    MIRROR_WATERMARK_SCHEMA,
+    QUARANTINE_SCHEMA,
+    STREAM_PROGRESS_SCHEMA,
+)
 
 
 @dataclass(frozen=True)

@@ -4,28 +4,6 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
-
-BRONZE_SCHEMA = T.StructType(
-    [
-        T.StructField("key", T.StringType()),
-        T.StructField("value", T.BinaryType()),
-        T.StructField(
-            "headers",
-            T.ArrayType(
-                T.StructType(
-                    [T.StructField("key", T.StringType()), T.StructField("value", T.BinaryType())]
-                )
-            ),
-        ),
-        T.StructField("topic", T.StringType(), nullable=False),
-        T.StructField("partition", T.IntegerType(), nullable=False),
-        T.StructField("offset", T.LongType(), nullable=False),
-        T.StructField("kafka_timestamp", T.TimestampType()),
-        T.StructField("ingested_at", T.TimestampType(), nullable=False),
-        T.StructField("ingest_date", T.DateType(), nullable=False),
-    ]
-)
 
 
 def kafka_to_bronze(records: DataFrame) -> DataFrame:

@@ -31,23 +31,6 @@ APP_ROW_SCHEMA = T.StructType(
     ]
 )
 
-EXPORT_SCHEMA = T.StructType(
-    [
-        T.StructField("feedback_id", T.StringType(), nullable=False),
-        T.StructField("tenant_id", T.StringType()),
-        T.StructField("user_id", T.StringType()),
-        T.StructField("session_id", T.StringType()),
-        T.StructField("agent_name", T.StringType()),
-        T.StructField("rating", T.IntegerType()),
-        T.StructField("thumbs", T.StringType()),
-        T.StructField("comment", T.StringType()),
-        T.StructField("created_at", T.TimestampType()),
-        T.StructField("updated_at", T.TimestampType()),
-        T.StructField("export_date", T.DateType(), nullable=False),
-        T.StructField("exported_at", T.TimestampType(), nullable=False),
-    ]
-)
-
 
 def legacy_key(numeric_id: F.Column) -> F.Column:
     """The warehouse's key format for an app row id."""
@@ -76,19 +59,6 @@ def feedback_export(rows: DataFrame, day: date, exported_at: datetime) -> DataFr
         F.lit(day).alias("export_date"),
         F.lit(exported_at).cast("timestamp").alias("exported_at"),
     )
-
-
-MIRROR_WATERMARK_SCHEMA = T.StructType(
-    [
-        T.StructField("source", T.StringType(), nullable=False),
-        T.StructField("watermark_updated_at", T.TimestampType()),
-        T.StructField("watermark_id", T.LongType()),
-        T.StructField("rows_published", T.LongType()),
-        T.StructField("tombstones", T.LongType()),
-        T.StructField("replayed_from", T.TimestampType()),
-        T.StructField("run_at", T.TimestampType(), nullable=False),
-    ]
-)
 
 
 def current_versions(feedback: DataFrame) -> DataFrame:

@@ -40,6 +40,7 @@ from pipelines.governance.classification import (
     retention_until,
     source_from_headers,
 )
+from pipelines.transforms.schemas import COORDINATES, QUARANTINE_SCHEMA
 
 PIPELINE_VERSION = package_version("agent-feedback-lakehouse")
 RESCUED = "_rescued_data"
@@ -67,14 +68,6 @@ GOVERNANCE_COLUMNS = (
     *KAFKA_COLUMNS,
     "ingested_at",
     "pipeline_version",
-)
-# Where a record sits in Kafka: unique per record, the key every table carries.
-COORDINATES = T.StructType(
-    [
-        T.StructField("kafka_topic", T.StringType()),
-        T.StructField("kafka_partition", T.IntegerType()),
-        T.StructField("kafka_offset", T.LongType()),
-    ]
 )
 KEY_COLUMNS = ("event_id", "event_date", "occurred_at", "tenant_id", "session_id", "trace_id")
 
@@ -347,43 +340,6 @@ def _classify_columns(rules: IngestRules) -> tuple[Column, list[Column]]:
 def _header(name: str) -> Column:
     found = F.filter("headers", lambda h: h["key"] == F.lit(name))
     return F.when(F.size(found) > 0, found[0]["value"].cast("string"))
-
-
-QUARANTINE_SCHEMA = T.StructType(
-    [
-        T.StructField("value", T.BinaryType()),
-        T.StructField("key", T.StringType()),
-        T.StructField(
-            "headers",
-            T.ArrayType(
-                T.StructType(
-                    [T.StructField("key", T.StringType()), T.StructField("value", T.BinaryType())]
-                )
-            ),
-        ),
-        T.StructField("kafka_topic", T.StringType()),
-        T.StructField("kafka_partition", T.IntegerType()),
-        T.StructField("kafka_offset", T.LongType()),
-        T.StructField("kafka_timestamp", T.TimestampType()),
-        T.StructField("stage", T.StringType()),
-        T.StructField("reason_kind", T.StringType()),
-        T.StructField("reason_field", T.StringType()),
-        T.StructField("reason", T.StringType()),
-        T.StructField("event_type", T.StringType()),
-        T.StructField("event_id", T.StringType()),
-        T.StructField("schema_version", T.LongType()),
-        T.StructField("source", T.StringType()),
-        T.StructField("ingested_at", T.TimestampType()),
-        T.StructField("quarantined_at", T.TimestampType()),
-        T.StructField("quarantine_date", T.DateType()),
-        T.StructField("status", T.StringType()),
-        T.StructField("replay_attempts", T.IntegerType()),
-        T.StructField("replayed_at", T.TimestampType()),
-        T.StructField("ingest_batch_id", T.LongType()),
-        T.StructField("duplicate_of", COORDINATES),
-        T.StructField("differing_fields", T.ArrayType(T.StringType())),
-    ]
-)
 
 
 def quarantine_rows(classified: DataFrame, batch_id: int | None = None) -> DataFrame:

@@ -87,3 +87,25 @@ def test_the_walk_sees_lazy_imports_and_finds_a_cycle():
 
 def test_pipelines_has_no_import_cycle():
     assert cycles(import_graph()) == []
+
+
+def test_the_table_catalog_sits_low_and_schemas_import_nothing_from_pipelines():
+    graph = import_graph()
+    schemas = {m for m in graph if m.endswith(".schemas")}
+    assert schemas >= {
+        "pipelines.transforms.schemas",
+        "pipelines.parity.schemas",
+        "pipelines.evaluators.schemas",
+        "pipelines.quality.schemas",
+    }
+    for module in schemas:
+        assert graph[module] == set(), module
+    below_the_catalog = {
+        "pipelines.settings",
+        "pipelines.errors",
+        "pipelines.governance.classification",
+        "pipelines.contracts.registry",
+        "pipelines.contracts.topics",
+        "pipelines.spark.views",  # registered with the tables, imported lazily
+    } | schemas
+    assert graph["pipelines.spark.tables"] - below_the_catalog == set()

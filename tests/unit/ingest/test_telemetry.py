@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.ingest.progress import BatchCounts, BatchProgress
 from pipelines.ingest.telemetry import StreamMetrics, serving
-from pipelines.transforms.progress import STREAM_PROGRESS_SCHEMA
+from pipelines.transforms.schemas import STREAM_PROGRESS_SCHEMA
 from tests.conftest import free_port
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp()

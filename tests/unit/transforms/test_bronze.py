@@ -2,7 +2,8 @@ from datetime import datetime
 
 from pyspark.sql import types as T
 
-from pipelines.transforms.bronze import BRONZE_SCHEMA, kafka_to_bronze
+from pipelines.transforms.bronze import kafka_to_bronze
+from pipelines.transforms.schemas import BRONZE_SCHEMA
 
 KAFKA_SOURCE_SCHEMA = T.StructType(
     [

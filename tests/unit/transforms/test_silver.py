@@ -8,8 +8,8 @@ from pyspark.sql import types as T
 
 from pipelines.contracts.registry import contract_set, serialize
 from pipelines.producer.events import AgentIdentity, new_event
-from pipelines.transforms.bronze import BRONZE_SCHEMA
 from pipelines.transforms.dedup import candidates, decide
+from pipelines.transforms.schemas import BRONZE_SCHEMA
 from pipelines.transforms.silver import (
     IngestRules,
     classify,
