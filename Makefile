@@ -14,18 +14,20 @@ setup: ## install everything the project needs (idempotent; caches in .afl/cache
 demo: setup ## set up and run the whole story on the embedded defaults (fresh local state)
 	$(AFL) demo --fresh
 
-test: ## set up (with PostgreSQL and Chromium for the tests), check style, run every test
+test: ## set up (with PostgreSQL and Chromium for the tests), check style and types, run every test
 	@AFL_SETUP_POSTGRES=1 AFL_SETUP_BROWSER=1 bash scripts/setup.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
 test-unit: setup ## only the fast unit tests
 	$(VENV)/bin/pytest tests/unit
 
-lint: setup ## ruff check and format check
+lint: setup ## ruff check, format check and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: setup ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

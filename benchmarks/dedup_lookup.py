@@ -20,10 +20,11 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import numpy as np
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.ingest.isolation import release
@@ -56,7 +57,7 @@ def landed_batch(spark, number: int, rows: int = BATCH_ROWS) -> DataFrame:
     )
 
 
-def timed(run) -> float:  # type: ignore[no-untyped-def]
+def timed(run: Callable[[], object]) -> float:
     run()
     times = []
     for _ in range(5):
@@ -97,7 +98,7 @@ def main() -> None:
 
 
 def measure(
-    spark,  # type: ignore[no-untyped-def]
+    spark: SparkSession,
     recent: RecentLanded,
     since: dict[str, datetime],
     batch: DataFrame,

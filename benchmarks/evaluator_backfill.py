@@ -18,12 +18,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.contracts.registry import contract_set
 from pipelines.evaluators.backfill import backfill
 from pipelines.evaluators.registry import get_evaluator
-from pipelines.ingest.batch import ingest_rules
+from pipelines.ingest.landing import ingest_rules
 from pipelines.producer.traffic import TrafficGenerator
 from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
@@ -34,10 +35,10 @@ from pipelines.transforms.silver import classify, typed_events
 FIRST = date(2026, 10, 1)
 
 
-def seed_silver(spark, settings: Settings, days: int, per_day: int) -> int:  # type: ignore[no-untyped-def]
+def seed_silver(spark: SparkSession, settings: Settings, days: int, per_day: int) -> int:
     """One day of generated feedback, typed like the stream does, copied across ``days``."""
     end = datetime(2026, 10, 2, tzinfo=UTC)
-    records = [
+    records: list[tuple[object, ...]] = [
         (
             r.key,
             r.value,

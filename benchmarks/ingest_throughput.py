@@ -160,6 +160,7 @@ def lags(spark, settings: Settings):
             .select("ingest_batch_id", "kafka_timestamp")
         )
         rows = part if rows is None else rows.unionByName(part)
+    assert rows is not None, "no silver tables"
     return rows.join(progress, "ingest_batch_id").select(
         F.col("kafka_timestamp").cast("double").alias("kafka_ts"),
         (F.col("finished_at").cast("double") - F.col("kafka_timestamp").cast("double")).alias(

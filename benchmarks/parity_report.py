@@ -20,6 +20,7 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.parity.config import load_parity_config
@@ -37,7 +38,7 @@ from pipelines.transforms.legacy import feedback_export, legacy_key
 DAY = date(2026, 11, 20)
 
 
-def build(spark, settings: Settings, rows: int) -> None:  # type: ignore[no-untyped-def]
+def build(spark: SparkSession, settings: Settings, rows: int) -> None:
     start = datetime(2026, 11, 20)
     app = spark.range(1, rows + 1).select(
         F.col("id"),
@@ -96,7 +97,7 @@ def build(spark, settings: Settings, rows: int) -> None:  # type: ignore[no-unty
     silver.unpersist()
 
 
-def baseline(spark, settings: Settings) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+def baseline(spark: SparkSession, settings: Settings) -> tuple[float, int]:
     started = time.perf_counter()
     legacy = spark.read.format("delta").load(LEGACY_FEEDBACK_EXPORT.path(settings))
     stream = (

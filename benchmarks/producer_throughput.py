@@ -86,7 +86,7 @@ def main() -> None:
     base = Settings.from_env()
     print(f"generating {args.events:,} events ...", flush=True)
     gen = TrafficGenerator(seed=1, events=args.events, end_time=datetime(2026, 11, 20, tzinfo=UTC))
-    events = [r.event for r in gen]
+    events = [r.valid_event for r in gen]
     serialized = [serialize(e) for e in events]
     avg_bytes = sum(map(len, serialized)) / len(serialized)
     print(f"average event size {avg_bytes:.0f} bytes", flush=True)

@@ -24,8 +24,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
@@ -33,10 +35,12 @@ from pyspark.sql import functions as F
 
 from pipelines.delta_log import table_freshness
 from pipelines.settings import Settings
+from pipelines.spark.io import one_row
 from pipelines.spark.session import get_spark
 from pipelines.spark.tables import silver_spec
 
 SPEC = silver_spec("outcome")
+Answer = TypeVar("Answer")
 ROUNDS = 3
 
 
@@ -67,14 +71,13 @@ def append_batch(spark: SparkSession, path: str, batch: int, rows: int) -> None:
 def spark_tick(spark: SparkSession, path: str) -> tuple[int, datetime]:
     table = DeltaTable.forPath(spark, path)
     stats = table.toDF().agg(F.count("*").alias("rows"), F.max("ingested_at").alias("latest"))
-    row = stats.first()
+    row = one_row(stats)
     table.history(1).first()
     return row["rows"], row["latest"]
 
 
-def timed(function, *args) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def timed(function: Callable[..., Answer], *args: object) -> tuple[float, Answer]:
     runs = []
-    answer = None
     for _ in range(ROUNDS):
         started = time.perf_counter()
         answer = function(*args)
@@ -130,7 +133,7 @@ def main() -> None:
         delta_rs_s, freshness = timed(table_freshness, settings, SPEC)
         assert freshness.rows == rows, (freshness.rows, rows)
         assert freshness.latest_ingested_at == latest, (freshness.latest_ingested_at, latest)
-        files = DeltaTable.forPath(spark, path).detail().first()["numFiles"]
+        files = one_row(DeltaTable.forPath(spark, path).detail())["numFiles"]
         print(
             f"| {done} | {rows:,} | {files} | {spark_s:.2f} | {delta_rs_s:.3f} "
             f"| {spark_s / delta_rs_s:.0f}x |",

@@ -56,9 +56,9 @@ def kafka_batch(
     """``events`` valid records as the Kafka source hands them over: live traffic, each
     sent a second after it occurred, the last ones around ``at``."""
     generator = TrafficGenerator(seed=seed, events=events, end_time=at, days_back=0.004)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for offset, record in enumerate(generator):
-        occurred = datetime.fromisoformat(record.event["occurred_at"].replace("Z", "+00:00"))
+        occurred = datetime.fromisoformat(record.valid_event["occurred_at"].replace("Z", "+00:00"))
         rows.append(
             (
                 (record.key or "").encode(),

@@ -121,8 +121,8 @@ def print_steps(batch_log: Path, gc_log: Path, started: float, windows: int) -> 
         for line in gc_log.read_text().splitlines():
             found = _PAUSE.match(line)
             if found:
-                at = datetime.strptime(found[1], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
-                paused[int((at - started) // 600)] += float(found[2]) / 1000
+                when = datetime.strptime(found[1], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+                paused[int((when - started) // 600)] += float(found[2]) / 1000
     for w in range(windows):
         means = ", ".join(f"{k} {sum(v) / len(v):.2f}" for k, v in steps[w].items())
         print(

@@ -682,7 +682,7 @@ def sql(query: str, limit: int) -> None:
     click.echo(f"({shown} row{'s' if shown != 1 else ''}){more}")
 
 
-def format_rows(columns: list[str], rows: list[tuple]) -> str:
+def format_rows(columns: list[str], rows: list[tuple[object, ...]]) -> str:
     """A plain aligned text table, like psql prints."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]

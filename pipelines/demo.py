@@ -125,8 +125,8 @@ def run_demo(settings: Settings, events: int, progress: Progress, fresh: bool = 
         "unescalated_tool_failure@1",
         "latency_sla_breach@1",
     ):
-        result = backfill(spark, settings, key, days[0], days[-1])
-        progress(f"  {key}: {result.units:,} units scored")
+        scored = backfill(spark, settings, key, days[0], days[-1])
+        progress(f"  {key}: {scored.units:,} units scored")
     comparison = compare_versions(spark, settings, "helpfulness", 1, 2, days[-1])
     progress(
         f"  helpfulness v1 -> v2 on {days[-1]}: {comparison.changed} of "

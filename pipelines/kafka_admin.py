@@ -8,7 +8,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from confluent_kafka import KafkaError, KafkaException, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic, OffsetSpec
+from confluent_kafka.admin import (
+    AdminClient,
+    NewTopic,
+    OffsetSpec,
+)
 
 from pipelines.contracts.topics import TOPICS, Topic
 from pipelines.errors import AflError
@@ -34,7 +38,7 @@ def admin_client(settings: Settings) -> AdminClient:
             "bootstrap.servers": settings.kafka_bootstrap_servers,
             # Fail fast on an unreachable cluster instead of retrying for minutes.
             "socket.connection.setup.timeout.ms": 3000,
-            "logger": _librdkafka_log,
+            "logger": _librdkafka_log,  # type: ignore[dict-item]  # the stubs admit only scalars
         }
     )
 
@@ -122,7 +126,7 @@ def end_offsets(
     try:
         meta = admin.list_topics(timeout=timeout_s)
         wanted = {
-            TopicPartition(topic, partition): OffsetSpec.latest()
+            TopicPartition(topic, partition): OffsetSpec.latest()  # type: ignore[no-untyped-call]  # untyped in confluent-kafka
             for topic in topics
             if topic in meta.topics
             for partition in meta.topics[topic].partitions

@@ -35,7 +35,8 @@ def read_text(uri: str) -> str | None:
     filesystem, path = _resolve(uri)
     try:
         with filesystem.open_input_stream(path) as stream:
-            return stream.read().decode()
+            text: str = stream.read().decode()
+            return text
     except FileNotFoundError:
         return None
 

@@ -60,7 +60,7 @@ def evaluator_scores(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
 def evaluator_comparisons(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Per day, how many units changed label between two evaluator versions, with examples."""
     day = date.fromisoformat(context.partition_key)
-    metadata = {}
+    metadata: dict[str, dg.MetadataValue] = {}
     for name, a, b in COMPARED:
         c = compare_versions(lakehouse.spark(), lakehouse.settings(), name, a, b, day)
         metadata[f"{name}_v{a}_v{b}_changed"] = dg.MetadataValue.int(c.changed)

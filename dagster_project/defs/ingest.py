@@ -30,7 +30,7 @@ def agent_events(
     """
     settings = lakehouse.settings()
     done = catch_up(settings, lakehouse.spark, owner=DAGSTER_OWNER, wait_s=CATCH_UP_WAIT_S)
-    metadata = {"ran": dg.MetadataValue.text(done.ran)}
+    metadata: dict[str, dg.MetadataValue] = {"ran": dg.MetadataValue.text(done.ran)}
     if done.held_by is not None:
         context.log.info(f"not catching up: {done.held_by} keeps bronze current")
         metadata |= {

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -360,7 +360,7 @@ def _collect_unknown(value: Any, spec: Mapping[str, Any], path: str, out: dict[s
                 _collect_unknown(item, spec["items"], f"{path}[{i}]", out)
 
 
-def _walk_classes(properties: Mapping[str, Any], prefix: str):
+def _walk_classes(properties: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, str]]:
     for name, spec in properties.items():
         path = f"{prefix}{name}"
         if "x-classification" in spec:

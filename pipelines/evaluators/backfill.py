@@ -116,8 +116,11 @@ def _version_at(spark: SparkSession, path: str, moment: str) -> int:
     return int(row[0])
 
 
-def _frames(spark, settings, evaluator: Evaluator, day, as_of):  # type: ignore[no-untyped-def]
-    frames, versions = {}, {}
+def _frames(
+    spark: SparkSession, settings: Settings, evaluator: Evaluator, day: date, as_of: str | None
+) -> tuple[dict[str, DataFrame], dict[str, int]]:
+    frames: dict[str, DataFrame] = {}
+    versions: dict[str, int] = {}
     for event_type in evaluator.reads:
         frame, name, version = read_silver(spark, settings, event_type, day, as_of)
         frames[event_type], versions[name] = frame, version
@@ -127,14 +130,31 @@ def _frames(spark, settings, evaluator: Evaluator, day, as_of):  # type: ignore[
     return frames, versions
 
 
+@dataclass(frozen=True)
+class ScoreRun:
+    """What every day of one backfill shares: where its scores go and how they are labelled."""
+
+    spark: SparkSession
+    path: str  # gold.evaluator_scores
+    evaluator: Evaluator
+    code_hash: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class JudgeLimits:
+    """How much of a day a model-based evaluator judges, and how fast."""
+
+    dry_run: bool = False  # estimate tokens, call nothing
+    sample_fraction: float | None = None
+    cap_per_day: int | None = None
+    rate_per_second: float | None = None
+
+
 def _with_lineage(
-    units: DataFrame,
-    evaluator: Evaluator,
-    code_hash: str,
-    run_id: str,
-    versions: Mapping[str, int],
-    model: str | None,
+    units: DataFrame, run: ScoreRun, versions: Mapping[str, int], model: str | None
 ) -> DataFrame:
+    evaluator = run.evaluator
     version_map = F.create_map(
         *[x for name, v in sorted(versions.items()) for x in (F.lit(name), F.lit(v).cast("long"))]
     )
@@ -153,9 +173,9 @@ def _with_lineage(
         "label",
         "explanation",
         F.current_timestamp().alias("evaluated_at"),
-        F.lit(code_hash).alias("code_hash"),
+        F.lit(run.code_hash).alias("code_hash"),
         F.lit(model).cast("string").alias("judge_model"),
-        F.lit(run_id).alias("run_id"),
+        F.lit(run.run_id).alias("run_id"),
         version_map.alias("silver_versions"),
         F.lit("internal").alias("data_classification"),
         F.lit(False).alias("contains_pii"),
@@ -199,6 +219,8 @@ def backfill(
     code_hash = evaluator.code_hash()
     run_id = str(uuid.uuid4())
     path = ensure_table(spark, settings, EVALUATOR_SCORES)
+    run = ScoreRun(spark, path, evaluator, code_hash, run_id)
+    limits = JudgeLimits(dry_run, sample_fraction, cap_per_day, rate_per_second)
     say = progress or (lambda _: None)
     days = []
     day = start
@@ -207,28 +229,13 @@ def backfill(
         result = DayResult(day, silver_versions=versions)
         if isinstance(evaluator, JudgeEvaluator):
             assert judge is not None
-            _judge_day(
-                spark,
-                path,
-                evaluator,
-                judge,
-                frames,
-                versions,
-                code_hash,
-                run_id,
-                day,
-                result,
-                dry_run,
-                sample_fraction,
-                cap_per_day,
-                rate_per_second,
-            )
+            _judge_day(run, evaluator, judge, limits, frames, result)
         else:
             units = evaluator.evaluate(frames).persist()
             try:
                 result.units = units.count()
                 if not dry_run:
-                    rows = _with_lineage(units, evaluator, code_hash, run_id, versions, None)
+                    rows = _with_lineage(units, run, versions, None)
                     delta_replace(rows, path, _partition(evaluator, day))
                     result.written = result.units
             finally:
@@ -252,21 +259,16 @@ def _judge_from_settings(settings: Settings, evaluator: Evaluator) -> JudgeClien
 
 
 def _judge_day(
-    spark,
-    path,
-    evaluator,
-    judge,
-    frames,
-    versions,
-    code_hash,
-    run_id,
-    day,
-    result,
-    dry_run,
-    sample_fraction,
-    cap_per_day,
-    rate_per_second,
-) -> None:  # type: ignore[no-untyped-def]
+    run: ScoreRun,
+    evaluator: JudgeEvaluator,
+    judge: JudgeClient,
+    limits: JudgeLimits,
+    frames: Mapping[str, DataFrame],
+    result: DayResult,
+) -> None:
+    """Judge the day's units not scored by this code yet, within the limits."""
+    spark, day = run.spark, result.day
+    sample_fraction, cap_per_day = limits.sample_fraction, limits.cap_per_day
     units = evaluator.units(frames).withColumn("_pick", F.xxhash64("unit_id") % 10_000)
     if sample_fraction is not None:
         units = units.where(F.abs(F.col("_pick")) < int(sample_fraction * 10_000))
@@ -277,8 +279,8 @@ def _judge_day(
     done = {
         r["unit_id"]
         for r in spark.read.format("delta")
-        .load(path)
-        .where(F.expr(_partition(evaluator, day)) & (F.col("code_hash") == code_hash))
+        .load(run.path)
+        .where(F.expr(_partition(evaluator, day)) & (F.col("code_hash") == run.code_hash))
         .select("unit_id")
         .collect()
     }
@@ -287,10 +289,10 @@ def _judge_day(
     result.estimated_tokens = sum(
         len(u["prompt"]) // 4 + evaluator.expected_output_tokens for u in todo
     )
-    if dry_run:
+    if limits.dry_run:
         return
     pending: list[dict[str, Any]] = []
-    spacing = 1.0 / rate_per_second if rate_per_second else 0.0
+    spacing = 1.0 / limits.rate_per_second if limits.rate_per_second else 0.0
     last_call = 0.0
     for unit in todo:
         wait = last_call + spacing - time.monotonic()
@@ -308,22 +310,19 @@ def _judge_day(
             }
         )
         if len(pending) >= JUDGE_CHUNK:
-            result.written += _append_scores(
-                spark, path, pending, evaluator, code_hash, run_id, versions, judge.model
-            )
+            result.written += _append_scores(run, pending, result.silver_versions, judge.model)
             pending = []
     if pending:
-        result.written += _append_scores(
-            spark, path, pending, evaluator, code_hash, run_id, versions, judge.model
-        )
+        result.written += _append_scores(run, pending, result.silver_versions, judge.model)
 
 
-def _append_scores(spark, path, rows, evaluator, code_hash, run_id, versions, model) -> int:  # type: ignore[no-untyped-def]
-
-    frame = spark.createDataFrame(
+def _append_scores(
+    run: ScoreRun, rows: list[dict[str, Any]], versions: Mapping[str, int], model: str
+) -> int:
+    frame = run.spark.createDataFrame(
         [tuple(r[f.name] for f in UNIT_COLUMNS.fields) for r in rows], UNIT_COLUMNS
     )
-    delta_append(_with_lineage(frame, evaluator, code_hash, run_id, versions, model), path)
+    delta_append(_with_lineage(frame, run, versions, model), run.path)
     return len(rows)
 
 

@@ -119,8 +119,8 @@ class LatencySlaBreach(Evaluator):
         super().__init__(config or {"default_ms": 4_000, "per_agent_ms": {"support-bot": 3_000}})
 
     def evaluate(self, frames: Mapping[str, DataFrame]) -> DataFrame:
-        per_agent = dict(self.config.get("per_agent_ms", {}))  # type: ignore[call-overload]
-        sla = F.lit(float(self.config["default_ms"]))  # type: ignore[arg-type]
+        per_agent = dict(self.config.get("per_agent_ms", {}))
+        sla = F.lit(float(self.config["default_ms"]))
         for agent, ms in sorted(per_agent.items()):
             sla = F.when(F.col("agent_name") == agent, F.lit(float(ms))).otherwise(sla)
         actions = frames["outcome"].withColumn("_sla", sla).where(F.col("duration_ms").isNotNull())

@@ -23,11 +23,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.streaming import StreamingQuery
+from pyspark.sql.streaming.query import StreamingQuery
 
 from pipelines.contracts.watch import ContractWatch
 from pipelines.errors import AflError
@@ -35,6 +36,7 @@ from pipelines.ingest.checkpoint import batch_offsets, kafka_lag
 from pipelines.ingest.isolation import BatchFrames
 from pipelines.ingest.landing import (
     RECORD_COORDS,
+    Holds,
     Landed,
     SilverWriter,
     bronze_records,
@@ -205,8 +207,8 @@ class IngestBatch:
         batch_id: int,
         started: float,
         counts: BatchCounts,
-        oldest,  # type: ignore[no-untyped-def]
-        holds,  # type: ignore[no-untyped-def]
+        oldest: datetime | None,
+        holds: Holds,
     ) -> BatchCounts:
         """The batch's ops.stream_progress row, written last."""
         mine = (
@@ -247,7 +249,7 @@ class IngestBatch:
             return None
         return kafka_lag(latest, ends)
 
-    def _holds(self, spark: SparkSession):  # type: ignore[no-untyped-def]
+    def _holds(self, spark: SparkSession) -> Callable[[TableSpec, Column], bool]:
         tables = self.writer.tables
 
         def holds(spec: TableSpec, where: Column) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from pipelines.errors import root_cause
 
@@ -121,7 +122,7 @@ def _bisect(
 
     def search(lo: int, hi: int, message: str) -> None:
         if hi - lo == 1:
-            bad.append(Isolated(keys[lo], message))  # type: ignore[arg-type]
+            bad.append(Isolated(keys[lo], message))
             if len(bad) > MAX_ISOLATED:
                 raise NotIsolatable(f"more than {MAX_ISOLATED} records fail")
             return
@@ -137,17 +138,19 @@ def _bisect(
     if not keys:
         raise NotIsolatable("the step failed on an empty batch")
     if len(keys) == 1:
-        return [Isolated(keys[0], first)]  # type: ignore[arg-type]
+        return [Isolated(keys[0], first)]
     search(0, len(keys), first)
     return bad
 
 
-def _key_between(key: list[str], types: list, low: tuple, high: tuple) -> Column:
+def _key_between(
+    key: list[str], types: list[T.DataType], low: tuple[object, ...], high: tuple[object, ...]
+) -> Column:
     record = F.struct(*[F.col(k) for k in key])
     return record.between(_literal(key, types, low), _literal(key, types, high))
 
 
-def _literal(key: Sequence[str], types: Sequence, values: tuple) -> Column:
+def _literal(key: Sequence[str], types: Sequence[T.DataType], values: tuple[object, ...]) -> Column:
     return F.struct(
         *[F.lit(v).cast(t).alias(k) for k, t, v in zip(key, types, values, strict=True)]
     )

@@ -27,6 +27,7 @@ from pyspark.sql import types as T
 
 from pipelines.contracts.registry import Contract, ContractSet, contract_set
 from pipelines.contracts.topics import DLQ_TOPIC, TOPICS
+from pipelines.errors import AflError
 from pipelines.ingest.appender import TableAppender
 from pipelines.ingest.isolation import BatchFrames, Isolated
 from pipelines.ingest.recent import KEY_HASH, RECENT_SCHEMA, RecentLanded, key_hashes
@@ -142,7 +143,7 @@ class SilverWriter:
         self.tables = TableAppender(settings)
         self.recent = RecentLanded() if remember else None
 
-    def tally(self, classified: DataFrame) -> list:
+    def tally(self, classified: DataFrame) -> list[Row]:
         """Records per (type, version, event date, accepted): counts and the times the
         lookups and the progress row need. One small job."""
         return (
@@ -161,7 +162,7 @@ class SilverWriter:
             .collect()
         )
 
-    def plans(self, tally: list) -> list[TypePlan]:
+    def plans(self, tally: list[Row]) -> list[TypePlan]:
         accepted = [r for r in tally if r["ok"]]
         plans = []
         for event_type in sorted({r["event_type"] for r in accepted}):
@@ -186,7 +187,7 @@ class SilverWriter:
         self,
         frames: BatchFrames,
         classified: DataFrame,
-        tally: list,
+        tally: list[Row],
         batch_id: int | None,
         holds: Holds = None,
         mark: Callable[[str], None] = lambda step: None,
@@ -439,17 +440,20 @@ def first_record(rows: DataFrame, names: Sequence[str] = COORDS) -> Row | None:
     return rows.select(*names, F.unix_micros("kafka_timestamp")).first()
 
 
-def record_at(record: Row, names: Sequence[str] = COORDS) -> Column:
+def record_at(record: Row | None, names: Sequence[str] = COORDS) -> Column:
     """The table row of that record. The Kafka timestamp lets Delta skip every file written
     at another time (a file's offset range spans every partition it holds, so offsets alone
-    skip little)."""
+    skip little). ``record`` is ``first_record`` of rows known not to be empty."""
+    if record is None:
+        raise AflError("no record to look for: the rows were empty")
     *coords, micros = record
     at = [F.col(n) == v for n, v in zip(names, coords, strict=True)]
     if micros is None:
         at.append(F.col("kafka_timestamp").isNull())
     else:
         at.append(F.col("kafka_timestamp") == F.timestamp_micros(F.lit(micros)))
-    return reduce(lambda a, b: a & b, at)
+    found: Column = reduce(lambda a, b: a & b, at)
+    return found
 
 
 def bronze_records(spark: SparkSession, bronze_path: str, wanted: DataFrame) -> DataFrame:

@@ -59,7 +59,7 @@ class BatchProgress:
             return None
         return int((self.finished_at - self.oldest).total_seconds() * 1000)
 
-    def row(self) -> tuple:
+    def row(self) -> tuple[object, ...]:
         """The ops.stream_progress row (STREAM_PROGRESS_SCHEMA's order); the lag keyed
         ``topic-partition`` as Kafka names partitions."""
         lag = self.kafka_lag

@@ -35,6 +35,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from pipelines.ingest.isolation import release
+from pipelines.spark.io import one_row
 
 KEY_HASH = "key_hash"
 RECENT_SCHEMA = T.StructType(
@@ -67,7 +68,8 @@ class _Frame:
         if not len(self.hashes) or not len(wanted):
             return wanted[:0]
         at = np.searchsorted(self.hashes, wanted).clip(max=len(self.hashes) - 1)
-        return wanted[self.hashes[at] == wanted]
+        held: np.ndarray = wanted[self.hashes[at] == wanted]
+        return held
 
 
 class RecentLanded:
@@ -163,7 +165,7 @@ class RecentLanded:
     def _materialize(rows: DataFrame) -> _Frame:
         """Rows loaded from the tables, kept, with their key hashes on the driver."""
         kept = rows.localCheckpoint(eager=True)
-        newest = kept.agg(F.max("kafka_timestamp")).first()[0]
+        newest = one_row(kept.agg(F.max("kafka_timestamp")))[0]
         return _Frame(kept, newest, key_hashes(kept))
 
     @staticmethod

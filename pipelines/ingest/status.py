@@ -60,7 +60,8 @@ def latest_progress(settings: Settings, query: str = INGEST_QUERY) -> dict[str, 
     if rows.num_rows == 0:
         return None
     newest = pc.index(rows["batch_id"], pc.max(rows["batch_id"])).as_py()
-    return rows.slice(newest, 1).to_pylist()[0]
+    row: dict[str, Any] = rows.slice(newest, 1).to_pylist()[0]
+    return row
 
 
 def wait_caught_up(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 from pyspark.errors import StreamingQueryException
 from pyspark.sql import SparkSession
-from pyspark.sql.streaming import StreamingQuery
+from pyspark.sql.streaming.query import StreamingQuery
 
 from pipelines.contracts.topics import TOPICS
 from pipelines.errors import AflError, root_cause

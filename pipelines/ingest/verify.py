@@ -33,6 +33,7 @@ from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.ingest.offsets import verify_offsets
 from pipelines.settings import Settings
+from pipelines.spark.io import one_row
 from pipelines.spark.tables import (
     BRONZE_AGENT_EVENTS,
     QUARANTINE,
@@ -95,9 +96,10 @@ class _Lake:
     def __init__(self, spark: SparkSession, settings: Settings) -> None:
         self.spark = spark
         self.settings = settings
-        self.bronze = _read(spark, BRONZE_AGENT_EVENTS.path(settings))
-        if self.bronze is None:
+        bronze = _read(spark, BRONZE_AGENT_EVENTS.path(settings))
+        if bronze is None:
             raise AflError("there is no bronze table yet; run `afl stream` first")
+        self.bronze: DataFrame = bronze
         self.general: dict[str, DataFrame] = {}
         self.restricted: dict[str, DataFrame] = {}
         for event_type in SILVER_TABLE_FOR:
@@ -160,7 +162,7 @@ class _Lake:
             for r in rows
             if r["valid_rows"] + r["quarantined_rows"] + r["duplicate_rows"] != r["input_rows"]
         ]
-        claimed = {}
+        claimed: dict[int, tuple[int, int]] = {}
         for r in rows:
             valid, quarantined = claimed.get(r["batch_id"], (0, 0))
             claimed[r["batch_id"]] = (valid + r["valid_rows"], quarantined + r["quarantined_rows"])
@@ -221,7 +223,7 @@ class _Lake:
         finally:
             copies.unpersist()
         counted = (
-            self.progress.agg(F.sum("duplicate_rows")).first()[0] or 0
+            one_row(self.progress.agg(F.sum("duplicate_rows")))[0] or 0
             if self.progress is not None
             else 0
         )
@@ -255,11 +257,13 @@ class _Lake:
                 | (F.col("g.count") != 1)
                 | (F.col("r.count") != 1)
             )
-            summary = bad.agg(
-                F.sum(F.col("r.count").isNull().cast("int")).alias("missing"),
-                F.sum(F.col("g.count").isNull().cast("int")).alias("orphans"),
-                F.sum((F.col("r.count") > 1).cast("int")).alias("doubled"),
-            ).first()
+            summary = one_row(
+                bad.agg(
+                    F.sum(F.col("r.count").isNull().cast("int")).alias("missing"),
+                    F.sum(F.col("g.count").isNull().cast("int")).alias("orphans"),
+                    F.sum((F.col("r.count") > 1).cast("int")).alias("doubled"),
+                )
+            )
             checked += with_pii.count()
             for name, label in (
                 ("missing", "general rows with user text/PII but no restricted row"),
@@ -275,7 +279,7 @@ class _Lake:
     def unique_event_ids(self) -> tuple[bool, str]:
         tables = {**self.general}
         for event_type, frame in self.restricted.items():
-            tables[silver_restricted_spec(event_type, contract_set()).qualified_name] = frame  # type: ignore[union-attr]
+            tables[silver_restricted_spec(event_type, contract_set()).qualified_name] = frame  # type: ignore[union-attr]  # restricted exists: frame came from it
         problems = []
         for name, frame in sorted(tables.items()):
             repeated = frame.groupBy("event_id").count().where("count > 1")

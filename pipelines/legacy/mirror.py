@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
@@ -89,7 +89,7 @@ def changed_rows(engine: Engine, after: tuple[datetime, int] | None) -> Iterator
         )
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=BATCH_ROWS).execute(query)
-        yield from result.mappings()
+        yield from cast(Iterator[Mapping[str, Any]], result.mappings())
 
 
 def read_watermark(spark: SparkSession, settings: Settings) -> tuple[datetime, int] | None:
@@ -133,6 +133,7 @@ def run_mirror(
             if progress and published % 10_000 == 0:
                 progress(f"  mirrored {published:,} row versions")
     # Only a delivered window moves the watermark (the producer's exit flushed or raised).
+    new_mark: tuple[datetime, int] | None
     if replay_from is None and last is not None and (stored is None or last > stored):
         new_mark = last
     else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, func, insert, select, update
 
@@ -30,9 +31,9 @@ class SeedResult:
 
 def legacy_rows(
     seed: int, events: int, end_time: datetime, days_back: float
-) -> list[dict[str, object]]:
+) -> list[dict[str, Any]]:
     """The app's feedback rows for the generator's sessions, in creation order."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     generator = TrafficGenerator(seed=seed, events=events, end_time=end_time, days_back=days_back)
     for record in generator:
         event = record.event
@@ -58,7 +59,7 @@ def legacy_rows(
                 "row_version": 1,
             }
         )
-    return sorted(rows, key=lambda r: r["created_at"])  # type: ignore[arg-type, return-value]
+    return sorted(rows, key=lambda r: r["created_at"])
 
 
 def seed_app_db(
@@ -115,5 +116,5 @@ def seed_app_db(
                 .where(FEEDBACK.c.id == row_id)
                 .values(deleted_at=when, updated_at=when, row_version=row.row_version + 1)
             )
-    days = sorted({r["created_at"].date() for r in rows})  # type: ignore[union-attr]
+    days = sorted({r["created_at"].date() for r in rows})
     return SeedResult(len(rows), len(edited), len(deleted), str(days[0]), str(days[-1]))

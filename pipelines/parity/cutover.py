@@ -29,7 +29,7 @@ class CutoverDay:
     recommendation: str | None
     reason: str
 
-    def as_row(self) -> tuple:
+    def as_row(self) -> tuple[object, ...]:
         return (
             self.as_of_date,
             self.verdict,

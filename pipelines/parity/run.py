@@ -216,7 +216,7 @@ def _example(row: Any, config: ParityConfig, sensitive: set[str]) -> dict[str, A
     return shown
 
 
-def result_rows(report: ParityReport) -> list[tuple]:
+def result_rows(report: ParityReport) -> list[tuple[object, ...]]:
     """ops.parity_results: one row per check for the day."""
     v = report.verdict
     rows = [

@@ -132,7 +132,9 @@ class track_action:  # lowercase: used as a decorator, like contextlib.contextma
             raise ProducerError(f"not outcome fields: {', '.join(unknown)}")
         self._recorded.update(fields)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any):
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
+    ) -> None:
         duration_ms = (time.perf_counter() - self._t0) * 1000
         _current_action.reset(self._token)
         status, severity = _status_for(exc_type)
@@ -162,7 +164,7 @@ class track_action:  # lowercase: used as a decorator, like contextlib.contextma
             occurred_at=self._started_at,
         )
         self.producer.emit(self.event)
-        return False  # never swallow the action's exception
+        # returns None: the action's exception, if any, is never swallowed
 
     # -- as a decorator --------------------------------------------------------------
 

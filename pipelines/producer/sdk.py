@@ -38,7 +38,7 @@ DEFAULT_MAX_BUFFERED = 100_000
 LATENCY_SAMPLES = 10_000
 BACKPRESSURE_POLL_S = 0.05
 
-Headers = Sequence[tuple[str, bytes | str]]
+Headers = Sequence[tuple[str, str | bytes | None]]
 
 
 @dataclass
@@ -214,7 +214,7 @@ class AgentEventProducer:
     ) -> None:
         try:
             self._producer.produce(
-                topic, value, key, on_delivery=self._on_delivery, headers=headers
+                topic, value, key, on_delivery=self._on_delivery, headers=_as_list(headers)
             )
         except BufferError:
             self._wait_for_room(topic, value, key, headers)
@@ -229,7 +229,7 @@ class AgentEventProducer:
             self._producer.poll(BACKPRESSURE_POLL_S)
             try:
                 self._producer.produce(
-                    topic, value, key, on_delivery=self._on_delivery, headers=headers
+                    topic, value, key, on_delivery=self._on_delivery, headers=_as_list(headers)
                 )
                 return
             except BufferError:
@@ -260,3 +260,8 @@ class AgentEventProducer:
         if self._unreported_failures:
             failed, self._unreported_failures = self._unreported_failures, 0
             raise DeliveryError(failed, self._last_error, self.settings.kafka_bootstrap_servers)
+
+
+def _as_list(headers: Headers | None) -> list[tuple[str, str | bytes | None]] | None:
+    """confluent-kafka takes a list (or dict), nothing else: most calls pass one already."""
+    return headers if headers is None or isinstance(headers, list) else list(headers)

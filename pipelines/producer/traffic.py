@@ -121,6 +121,13 @@ class GeneratedRecord:
     event_type: str | None
     event: dict[str, Any] | None = None
 
+    @property
+    def valid_event(self) -> dict[str, Any]:
+        """The event of a valid record; a bad record has only its bytes (ValueError)."""
+        if self.event is None:
+            raise ValueError(f"a {self.kind} record carries no event")
+        return self.event
+
 
 @dataclass
 class TrafficManifest:
@@ -335,14 +342,14 @@ class TrafficGenerator:
             latency = round(rng.lognormvariate(5.3, 0.6), 1)
             if rng.random() < 0.12:
                 tool_failures += 1
-                error_type, message = rng.choice(TOOL_ERRORS)
+                tool_error, message = rng.choice(TOOL_ERRORS)
                 add(
                     "tool_call",
                     base
                     | {
                         "phase": "failed",
                         "latency_ms": latency,
-                        "error_type": error_type,
+                        "error_type": tool_error,
                         "error_message": message,
                     }
                     | extra_v2,
@@ -388,7 +395,8 @@ class TrafficGenerator:
                 payload |= {"policy_version": "2026.11", "enforcement_mode": "enforce"}
             add("policy_decision", payload, rng.uniform(0.005, 0.05))
         status, severity = "SUCCESS", "INFO"
-        error_type = error_message = None
+        error_type: str | None = None
+        error_message: str | None = None
         roll = rng.random()
         if decision == "block":
             status, severity = "CANCELLED", "WARNING"
@@ -439,8 +447,8 @@ class TrafficGenerator:
         if v2:
             outcome |= {
                 "cache_hit": rng.random() < 0.2,
-                "model_provider": identity.model.split("-")[0],
-            }  # type: ignore[union-attr]
+                "model_provider": (identity.model or "gpt-4.1-mini").split("-")[0],
+            }
         add("outcome", outcome, duration / 1000)
         bad_turn = status != "SUCCESS" or decision != "allow"
         if rng.random() < 0.45:

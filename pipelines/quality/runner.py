@@ -21,7 +21,8 @@ from typing import Any
 
 import great_expectations as gx
 from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
+from great_expectations.checkpoint.actions import UpdateDataDocsAction
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
@@ -93,7 +94,8 @@ def load_suite(settings: Settings, table: str) -> dict[str, Any]:
     path = expectations_dir(settings) / f"{table}.json"
     if not path.is_file():
         raise AflError(f"no expectation suite for {table} ({path})")
-    return json.loads(path.read_text())
+    suite: dict[str, Any] = json.loads(path.read_text())
+    return suite
 
 
 @cache
@@ -144,7 +146,14 @@ def validate_table_day(
     return report
 
 
-def _run_gx(settings, table, suite_doc, frame, low, high):  # type: ignore[no-untyped-def]
+def _run_gx(
+    settings: Settings,
+    table: str,
+    suite_doc: dict[str, Any],
+    frame: DataFrame,
+    low: int,
+    high: int,
+) -> tuple[list[ExpectationOutcome], str]:
     context = _context(str(Path(settings.home) / "gx"))
     source = context.data_sources.add_or_update_spark(name="lake")
     try:
@@ -169,14 +178,14 @@ def _run_gx(settings, table, suite_doc, frame, low, high):  # type: ignore[no-un
         gx.Checkpoint(
             name=table,
             validation_definitions=[validation],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            actions=[UpdateDataDocsAction(name="data_docs")],
         )
     )
     result = checkpoint.run(
         batch_parameters={"dataframe": frame},
         expectation_parameters={"volume_min": low, "volume_max": high},
     )
-    outcomes = []
+    outcomes: list[ExpectationOutcome] = []
     for run in result.run_results.values():
         for r in run.results:
             config = r.expectation_config

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 
+from pipelines.errors import AflError
 from pipelines.settings import Settings
 
 
@@ -57,12 +59,28 @@ def delta_replace(rows: DataFrame, path: str, where: str) -> None:
 
 def delta_version(spark: SparkSession, path: str) -> int:
     """The table's latest Delta version (what a reader sees now)."""
-    return DeltaTable.forPath(spark, path).history(1).first()["version"]
+    return int(one_row(DeltaTable.forPath(spark, path).history(1))["version"])
 
 
-def _hadoop_path(spark: SparkSession, uri: str):  # type: ignore[no-untyped-def]
+def one_row(frame: DataFrame) -> Row:
+    """The first row of a frame that has one (an aggregate, a history of a table)."""
+    row = frame.first()
+    if row is None:
+        raise AflError("expected a row, the query returned none")
+    return row
+
+
+def _jvm(spark: SparkSession) -> Any:
+    """The driver's JVM gateway (py4j): untyped, classic (non-Connect) sessions only."""
+    jvm = spark.sparkContext._jvm
+    if jvm is None:
+        raise AflError("this needs a classic Spark session (a JVM on the driver)")
+    return jvm
+
+
+def _hadoop_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
     """(FileSystem, Path) for a URI: local folders and object stores alike."""
-    path = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(uri)
+    path = _jvm(spark).org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path
 
 
@@ -79,7 +97,7 @@ def read_text(spark: SparkSession, uri: str) -> str:
     fs, path = _hadoop_path(spark, uri)
     stream = fs.open(path)
     try:
-        io_utils = spark.sparkContext._jvm.org.apache.commons.io.IOUtils
+        io_utils = _jvm(spark).org.apache.commons.io.IOUtils
         return bytes(io_utils.toByteArray(stream)).decode()
     finally:
         stream.close()

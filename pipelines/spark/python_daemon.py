@@ -33,4 +33,4 @@ if __name__ == "__main__":
     drop_archives()
     from pyspark.daemon import manager
 
-    manager()
+    manager()  # type: ignore[no-untyped-call]  # pyspark.daemon is untyped

@@ -118,7 +118,8 @@ def get_spark(
 def quiet_jvm_loggers(spark: SparkSession, names: Sequence[str], level: str = "ERROR") -> None:
     """Raise JVM loggers' thresholds at runtime (log4j2), e.g. Kafka's client, which writes
     a warning per reconnect attempt while a broker is down; the stream says it in one line."""
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None, "a classic (JVM) Spark session"
     configurator = jvm.org.apache.logging.log4j.core.config.Configurator
     for name in names:
         configurator.setLevel(name, jvm.org.apache.logging.log4j.Level.getLevel(level))
@@ -129,7 +130,7 @@ def _no_jars_on_python_path(sc: SparkContext) -> None:
     Python): on the driver and, per task, on every worker, where each task then re-reads
     the jars' directories (hadoop-client-runtime alone holds thousands of entries). Ours
     carry none."""
-    includes = sc._python_includes  # type: ignore[attr-defined]
+    includes: list[str] = sc._python_includes or []
     includes[:] = [name for name in includes if not name.endswith(".jar")]
     jars = [p for p in sys.path if p.endswith(".jar")]
     sys.path[:] = [p for p in sys.path if p not in jars]

@@ -19,6 +19,7 @@ import pandas as pd
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.functions import pandas_udf
 
 COORDS = ("kafka_topic", "kafka_partition", "kafka_offset")
 UNREADABLE = "<unreadable>"
@@ -87,7 +88,7 @@ def decide(
     )
 
 
-@F.pandas_udf(T.ArrayType(T.StringType()))  # type: ignore[call-overload]
+@pandas_udf(T.ArrayType(T.StringType()))  # type: ignore[call-overload,untyped-decorator]  # no pandas stubs
 def differing_fields(values: pd.Series, originals: pd.Series) -> pd.Series:
     """The fields (``occurred_at``, ``payload.rating``) in which two copies of an event differ.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -32,7 +32,7 @@ APP_ROW_SCHEMA = T.StructType(
 )
 
 
-def legacy_key(numeric_id: F.Column) -> F.Column:
+def legacy_key(numeric_id: Column) -> Column:
     """The warehouse's key format for an app row id."""
     return F.concat(F.lit("FB-"), F.lpad(numeric_id.cast("string"), 8, "0"))
 

@@ -18,6 +18,7 @@ from pyspark import SparkContext
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.sql.pandas.functions import pandas_udf
 
 from pipelines.contracts.registry import (
     Contract,
@@ -83,10 +84,10 @@ class IngestRules:
     hash_salt: str = "afl-local-salt"
 
 
-_EXPRESSIONS: dict[tuple, Any] = {}
+_EXPRESSIONS: dict[tuple[object, ...], Any] = {}
 
 
-def _once(key: tuple, build: Callable[[], Any]) -> Any:
+def _once(key: tuple[object, ...], build: Callable[[], Any]) -> Any:
     """Column expressions built once per Spark session and shape, then reused.
 
     Building an expression costs a py4j round trip per node; a micro-batch would otherwise
@@ -119,7 +120,7 @@ def contract_classifier(contracts: ContractSet) -> Callable[[Column], Column]:
     """
     directory, documents = str(contracts.directory), contracts.documents
 
-    @F.pandas_udf(CLASSIFIED)  # type: ignore[call-overload]
+    @pandas_udf(CLASSIFIED)  # type: ignore[call-overload,untyped-decorator]  # no pandas stubs
     def classify_values(values: pd.Series) -> pd.DataFrame:
         cs = shipped_contract_set(directory, documents)
         out: dict[str, list[Any]] = {name: [] for name in _VERDICT_FIELDS}
@@ -135,7 +136,8 @@ def contract_classifier(contracts: ContractSet) -> Callable[[Column], Column]:
         frame["present"] = pd.array(out["present"], dtype="Int32")
         return frame
 
-    return classify_values
+    udf: Callable[[Column], Column] = classify_values
+    return udf
 
 
 _VERDICT_FIELDS = (
@@ -167,6 +169,8 @@ def judge_record(cs: ContractSet, value: bytes | None) -> tuple[Any, ...]:
     if verdict.kind != "valid":
         message = _message_of(verdict.reason, verdict.field)
         return (verdict.kind, verdict.field, message, *identity, None, None, None, None)
+    if not isinstance(et, str) or not isinstance(ver, int):  # a valid event has both
+        raise ValueError(f"a valid event without its type or version: {et!r} v{ver!r}")
     contract = cs.get(et, ver)
     problem = unrepresentable(event, _exactness(contract), "")
     moment = parse_timestamp(event["occurred_at"]) if problem is None else None
@@ -358,7 +362,7 @@ def quarantine_rows(classified: DataFrame, batch_id: int | None = None) -> DataF
     )
 
 
-def _quarantine_columns(has_duplicates: bool) -> list[Column]:
+def _quarantine_columns(has_duplicates: bool) -> list[Column | str]:
     now = F.current_timestamp()
     duplicate_of = (F.col("_duplicate_of") if has_duplicates else F.lit(None)).cast(COORDINATES)
     differing = (F.col("_differing") if has_duplicates else F.lit(None)).cast("array<string>")

@@ -32,9 +32,9 @@ def base_events() -> list[dict]:
     for version in (1, 2):
         for r in TrafficGenerator(seed=3, events=400, end_time=END, schema_version=version):
             if r.kind == "valid":
-                key = (r.event["event_type"], r.event["schema_version"])
+                key = (r.valid_event["event_type"], r.valid_event["schema_version"])
                 if len(found.setdefault(key, [])) < 2:
-                    found[key].append(r.event)
+                    found[key].append(r.valid_event)
     return [e for key in sorted(found) for e in found[key]]
 
 

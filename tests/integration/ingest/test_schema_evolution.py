@@ -57,7 +57,7 @@ def add_version(folder, event_type: str, base: int, new: int, edit) -> None:
 
 def outcome_events(seed: int, version: int, count: int = 300, edit=None) -> list[dict]:
     events = [
-        r.event
+        r.valid_event
         for r in TrafficGenerator(
             seed=seed, events=count, end_time=END, schema_version=min(version, 2)
         )

@@ -24,7 +24,7 @@ END = datetime(2026, 11, 20, tzinfo=UTC)
 def _events_by_type(schema_version: int) -> dict[str, list[dict]]:
     found: dict[str, list[dict]] = {}
     for record in TrafficGenerator(seed=3, events=600, end_time=END, schema_version=schema_version):
-        found.setdefault(record.event_type, []).append(record.event)
+        found.setdefault(record.valid_event["event_type"], []).append(record.valid_event)
     return found
 
 

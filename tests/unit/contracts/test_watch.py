@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,7 @@ def folder(tmp_path) -> Path:
     return target
 
 
-def next_version(folder: Path, event_type: str, change) -> Path:  # type: ignore[no-untyped-def]
+def next_version(folder: Path, event_type: str, change: Callable[[dict[str, Any]], None]) -> Path:
     """Write <type>.v<latest+1>.json: the latest version with ``change`` applied."""
     latest = max(int(p.name.split(".v")[1].split(".")[0]) for p in folder.glob(f"{event_type}.v*"))
     doc = json.loads((folder / f"{event_type}.v{latest}.json").read_text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import urllib.request
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def batch(batch_id: int, valid: int, quarantined: int, duplicates: int, **more) 
         duplicate_rows=duplicates,
         rows_by_table={"silver.outcomes": valid},
     )
-    options = {
+    options: dict[str, Any] = {
         "started": T0 + batch_id * 10,
         "finished": T0 + batch_id * 10 + 4,
         "oldest": datetime.fromtimestamp(T0 + batch_id * 10 - 2, UTC).replace(tzinfo=None),
