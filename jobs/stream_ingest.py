@@ -10,54 +10,19 @@ On a cluster (lake root and checkpoints on an object store):
 from __future__ import annotations
 
 import argparse
-import threading
-from collections.abc import Callable
-from contextlib import nullcontext
 
-from pipelines.ingest.lease import LeaseHeld
 from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.ingest.stream import (
     DEFAULT_MAX_OFFSETS_PER_TRIGGER,
     EVOLUTION_MODES,
     StreamOptions,
-    checkpoint_lease,
-    run_ingest,
-    stop_on_signals,
+    run_stream,
 )
 from pipelines.settings import Settings
-from pipelines.spark.session import get_spark
-
-
-def main(
-    options: StreamOptions,
-    progress: Callable[[str], None] | None = print,
-    settings: Settings | None = None,
-) -> None:
-    settings = settings or Settings.from_env()
-    # Continuous mode stops cleanly on SIGTERM/Ctrl-C from the first moment; catch-up keeps
-    # the default (a stopped catch-up leaves nothing half-done: the next run resumes).
-    stopping = nullcontext(None) if options.available_now else stop_on_signals(threading.Event())
-    with stopping as stop:
-        # The lease first: a process refused (or told to stop while it waits) never starts Spark.
-        try:
-            lease = checkpoint_lease(
-                settings, options, keep_waiting=lambda _: stop is None or not stop.is_set()
-            )
-        except LeaseHeld:
-            if stop is not None and stop.is_set():
-                (progress or (lambda _: None))("stopped while waiting for the checkpoint")
-                return
-            raise
-        try:
-            spark = get_spark(settings, app_name="afl-stream-ingest")
-        except BaseException:
-            lease.release()
-            raise
-        run_ingest(spark, settings, options, progress=progress, stop_event=stop, lease=lease)
 
 
 def options_from_args(argv: list[str] | None = None) -> StreamOptions:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--available-now", action="store_true")
     parser.add_argument("--trigger-interval", default="1 second")
     parser.add_argument("--schema-evolution", choices=EVOLUTION_MODES, default="addNewColumns")
@@ -83,4 +48,4 @@ def options_from_args(argv: list[str] | None = None) -> StreamOptions:
 
 
 if __name__ == "__main__":
-    main(options_from_args())
+    run_stream(options_from_args(), Settings.from_env(), progress=print)

@@ -21,7 +21,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 
 from pyspark.errors import StreamingQueryException
@@ -39,7 +39,7 @@ from pipelines.ingest.telemetry import StreamMetrics, serving
 from pipelines.kafka_admin import KafkaUnavailable, end_offsets
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_version, list_names, read_kafka_stream, read_text
-from pipelines.spark.session import quiet_jvm_loggers
+from pipelines.spark.session import get_spark, quiet_jvm_loggers
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,37 @@ def run_ingest(
             _run_continuous(spark, settings, options, lease, stop, say, metrics)
     if lease.lost:
         raise AflError(lease.lost)
+
+
+def run_stream(
+    options: StreamOptions,
+    settings: Settings,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """The stream as a process runs it (`afl stream`, `spark-submit jobs/stream_ingest.py`).
+
+    The lease is taken before Spark starts: a process refused, or told to stop while it
+    waits, never starts a JVM. Continuous mode stops cleanly on SIGTERM/Ctrl-C from the
+    first moment; catch-up keeps the default (a stopped catch-up leaves nothing half-done:
+    the next run resumes).
+    """
+    stopping = nullcontext(None) if options.available_now else stop_on_signals(threading.Event())
+    with stopping as stop:
+        try:
+            lease = checkpoint_lease(
+                settings, options, keep_waiting=lambda _: stop is None or not stop.is_set()
+            )
+        except LeaseHeld:
+            if stop is not None and stop.is_set():
+                (progress or log.info)("stopped while waiting for the checkpoint")
+                return
+            raise
+        try:
+            spark = get_spark(settings, app_name="afl-stream-ingest")
+        except BaseException:
+            lease.release()
+            raise
+        run_ingest(spark, settings, options, progress=progress, stop_event=stop, lease=lease)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,70 @@
+"""Parameter types every command shares: a day, a moment, a range of days.
+
+One parser each, so a date is read the same way by every command and a mistake gives the
+same one-line message (click turns ``fail`` into "Invalid value for '--date': ...").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import click
+
+
+def now_to_the_minute() -> datetime:
+    """The default end of generated history: now, in UTC, to the minute (reproducible runs)."""
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+class DayType(click.ParamType[date]):
+    """A calendar day, YYYY-MM-DD."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"not a date (YYYY-MM-DD): {value!r}", param, ctx)
+
+
+class MomentType(click.ParamType[datetime]):
+    """A point in time, ISO-8601; without an offset it is UTC."""
+
+    name = "ISO-8601"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            moment = value
+        else:
+            try:
+                moment = datetime.fromisoformat(str(value))
+            except ValueError:
+                self.fail(f"not an ISO-8601 time: {value!r}", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+DAY = DayType()
+MOMENT = MomentType()
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """First and last day, both included."""
+
+    first: date
+    last: date
+
+    def __post_init__(self) -> None:
+        if self.last < self.first:
+            raise click.UsageError(f"--to {self.last} is before --from {self.first}")
+
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]
