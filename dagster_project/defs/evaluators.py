@@ -1,7 +1,5 @@
 """Evaluator backfills: one partition per (day, evaluator version); a re-run replaces it."""
 
-from datetime import date
-
 import dagster as dg
 
 from dagster_project import constants
@@ -10,6 +8,7 @@ from dagster_project.resources import LakehouseResource
 from pipelines.evaluators.backfill import backfill
 from pipelines.evaluators.compare import compare_versions
 from pipelines.evaluators.registry import registered
+from pipelines.spark.tables import EVALUATOR_COMPARISONS, EVALUATOR_SCORES
 
 # Model-based judges need an endpoint and cost money: they run from the shell (afl evaluate).
 EVALUATOR_VERSIONS = dg.StaticPartitionsDefinition(
@@ -22,7 +21,7 @@ COMPARED = [("helpfulness", 1, 2)]  # version pairs shown side by side
 
 
 @dg.asset(
-    key=["gold", "evaluator_scores"],
+    key=constants.table_key(EVALUATOR_SCORES),
     group_name=constants.EVALUATORS,
     partitions_def=EVALUATOR_PARTITIONS,
     deps=list(SILVER_SPECS),
@@ -30,7 +29,7 @@ COMPARED = [("helpfulness", 1, 2)]  # version pairs shown side by side
 def evaluator_scores(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """One evaluator version's labels and scores for one day, with lineage to silver."""
     keys = context.partition_key.keys_by_dimension
-    day = date.fromisoformat(keys["date"])
+    day = constants.partition_day(keys["date"])
     result = backfill(lakehouse.spark(), lakehouse.settings(), keys["evaluator"], day, day)
     [done] = result.days
     return dg.MaterializeResult(
@@ -44,7 +43,7 @@ def evaluator_scores(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
 
 
 @dg.asset(
-    key=["gold", "evaluator_comparisons"],
+    key=constants.table_key(EVALUATOR_COMPARISONS),
     group_name=constants.EVALUATORS,
     partitions_def=constants.DAILY,
     ins={
@@ -59,7 +58,7 @@ def evaluator_scores(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
 )
 def evaluator_comparisons(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Per day, how many units changed label between two evaluator versions, with examples."""
-    day = date.fromisoformat(context.partition_key)
+    day = constants.partition_day(context.partition_key)
     metadata: dict[str, dg.MetadataValue] = {}
     for name, a, b in COMPARED:
         c = compare_versions(lakehouse.spark(), lakehouse.settings(), name, a, b, day)

@@ -6,18 +6,14 @@ and costs milliseconds whatever the tables' size.
 
 import dagster as dg
 
-from dagster_project.defs.ingest import SILVER_SPECS, agent_events
+from dagster_project.defs.ingest import SILVER_ASSETS, agent_events
 from dagster_project.resources import LakehouseResource
 from pipelines.delta_log import Freshness, table_freshness
-from pipelines.spark.tables import BRONZE_AGENT_EVENTS, silver_spec
+from pipelines.spark.tables import BRONZE_AGENT_EVENTS, TableSpec, silver_spec
 
-OBSERVED = {agent_events.key: BRONZE_AGENT_EVENTS} | {
-    spec.key: silver_spec(event_type)
-    for spec, event_type in zip(
-        SILVER_SPECS,
-        ("feedback", "interaction", "tool_call", "outcome", "policy_decision", "evaluation"),
-        strict=True,
-    )
+# Every table the stream writes, from the same catalog the stream writes them by.
+OBSERVED: dict[dg.AssetKey, TableSpec] = {agent_events.key: BRONZE_AGENT_EVENTS} | {
+    spec.key: silver_spec(event_type) for event_type, spec in SILVER_ASSETS.items()
 }
 
 
@@ -62,7 +58,7 @@ def freshness_check(key: dg.AssetKey) -> dg.AssetChecksDefinition:
     return _check
 
 
-FRESHNESS_CHECKS = tuple(freshness_check(spec.key) for spec in SILVER_SPECS)
+FRESHNESS_CHECKS = tuple(freshness_check(spec.key) for spec in SILVER_ASSETS.values())
 
 freshness_job = dg.define_asset_job(
     "stream_freshness_job",

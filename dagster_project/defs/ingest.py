@@ -4,18 +4,19 @@ import dagster as dg
 
 from dagster_project import constants
 from dagster_project.resources import LakehouseResource
+from pipelines.contracts.topics import topic_for_event_type
 from pipelines.delta_log import table_freshness
 from pipelines.ingest.status import latest_progress
 from pipelines.ingest.stream import catch_up
 from pipelines.settings import Settings
-from pipelines.spark.tables import BRONZE_AGENT_EVENTS
+from pipelines.spark.tables import BRONZE_AGENT_EVENTS, SILVER_TABLE_FOR, silver_spec
 
 DAGSTER_OWNER = "dagster bronze/agent_events"
 CATCH_UP_WAIT_S = 1800.0  # for another catch-up, or the continuous stream to reach now
 
 
 @dg.asset(
-    key=[constants.BRONZE, "agent_events"],
+    key=constants.table_key(BRONZE_AGENT_EVENTS),
     group_name=constants.INGEST,
     deps=[dg.AssetKey([constants.LEGACY, "feedback_mirror"])],
 )
@@ -61,28 +62,19 @@ def _progress_metadata(last: dict | None) -> dict[str, dg.MetadataValue]:
     }
 
 
-def _silver(table: str, what: str) -> dg.AssetSpec:
+def _silver(event_type: str) -> dg.AssetSpec:
     """A silver table the stream writes (not Dagster): one partition per event date."""
+    carries = topic_for_event_type(event_type).carries
     return dg.AssetSpec(
-        key=[constants.SILVER, table],
+        key=constants.table_key(silver_spec(event_type)),
         group_name=constants.INGEST,
         partitions_def=constants.DAILY,
         deps=[agent_events],
-        description=f"{what}, typed and deduplicated by the stream (one partition per day).",
+        description=f"{carries[0].upper()}{carries[1:]}: typed and deduplicated by the stream "
+        "(one partition per day).",
     )
 
 
-silver_feedback = _silver("feedback", "Ratings, thumbs, corrections and escalations")
-silver_interactions = _silver("interactions", "User messages, retrievals and model responses")
-silver_tool_calls = _silver("tool_calls", "Tool calls started, completed and failed")
-silver_outcomes = _silver("outcomes", "One outcome per agent action")
-silver_policy_decisions = _silver("policy_decisions", "Guardrail and policy decisions")
-silver_evaluations = _silver("evaluations", "Evaluator labels and scores")
-SILVER_SPECS = (
-    silver_feedback,
-    silver_interactions,
-    silver_tool_calls,
-    silver_outcomes,
-    silver_policy_decisions,
-    silver_evaluations,
-)
+# One per event type of the library's table catalog, keyed by event type.
+SILVER_ASSETS = {event_type: _silver(event_type) for event_type in SILVER_TABLE_FOR}
+SILVER_SPECS = tuple(SILVER_ASSETS.values())

@@ -1,17 +1,16 @@
 """The legacy batch path and the mirror that brings its facts into the stream."""
 
-from datetime import date
-
 import dagster as dg
 
 from dagster_project import constants
 from dagster_project.resources import LakehouseResource
 from pipelines.legacy.etl import run_nightly_etl
 from pipelines.legacy.mirror import run_mirror
+from pipelines.spark.tables import LEGACY_FEEDBACK_EXPORT
 
 
 @dg.asset(
-    key=[constants.LEGACY, "feedback_export"],
+    key=constants.table_key(LEGACY_FEEDBACK_EXPORT),
     group_name=constants.LEGACY,
     partitions_def=constants.DAILY,
 )
@@ -20,7 +19,7 @@ def feedback_export(
 ) -> dg.MaterializeResult:
     """One day of app feedback exported by the nightly batch ETL, as the warehouse gets it."""
     result = run_nightly_etl(
-        lakehouse.spark(), lakehouse.settings(), date.fromisoformat(context.partition_key)
+        lakehouse.spark(), lakehouse.settings(), constants.partition_day(context.partition_key)
     )
     return dg.MaterializeResult(
         metadata={

@@ -1,14 +1,13 @@
 """Daily parity between the legacy export and the stream, and its check on silver feedback."""
 
 import json
-from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from pyspark.sql import functions as F
 
 from dagster_project import constants
-from dagster_project.defs.ingest import agent_events, silver_feedback
+from dagster_project.defs.ingest import SILVER_ASSETS, agent_events
 from dagster_project.defs.legacy import feedback_export
 from dagster_project.resources import LakehouseResource
 from pipelines.parity.run import run_parity
@@ -19,14 +18,14 @@ from pipelines.spark.tables import PARITY_RESULTS
     key=[constants.PARITY, "feedback_parity"],
     group_name=constants.PARITY,
     partitions_def=constants.DAILY,
-    deps=[feedback_export, silver_feedback, agent_events],
+    deps=[feedback_export, SILVER_ASSETS["feedback"], agent_events],
 )
 def feedback_parity(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
     """The day's parity verdict (green / yellow / red), its report, and the cutover state."""
     report = run_parity(
-        lakehouse.spark(), lakehouse.settings(), date.fromisoformat(context.partition_key)
+        lakehouse.spark(), lakehouse.settings(), constants.partition_day(context.partition_key)
     )
     now = report.cutover[-1] if report.cutover else None
     return dg.MaterializeResult(
@@ -47,7 +46,7 @@ def feedback_parity(
 
 
 @dg.asset_check(
-    asset=silver_feedback.key,
+    asset=SILVER_ASSETS["feedback"].key,
     name="parity_with_legacy",
     partitions_def=constants.DAILY,
     additional_deps=[feedback_parity],
@@ -57,7 +56,7 @@ def parity_with_legacy(
 ) -> dg.AssetCheckResult:
     """The day's silver feedback agrees with the legacy export (red fails, yellow warns)."""
     settings, spark = lakehouse.settings(), lakehouse.spark()
-    day = date.fromisoformat(context.partition_key)
+    day = constants.partition_day(context.partition_key)
     row = (
         spark.read.format("delta")
         .load(PARITY_RESULTS.path(settings))

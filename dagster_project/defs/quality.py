@@ -1,17 +1,16 @@
 """Great Expectations suites as partitioned asset checks. Silver checks block gold."""
 
-from datetime import date
-
 import dagster as dg
 
 from dagster_project import constants
 from dagster_project.defs.gold import GOLD_ASSETS
-from dagster_project.defs.ingest import SILVER_SPECS
+from dagster_project.defs.ingest import SILVER_ASSETS
 from dagster_project.resources import LakehouseResource
+from pipelines.gold.build import GOLD_BUILDS
 from pipelines.quality.runner import validate_table_day
 
-# Gold reads these: a failing day of any of them must not produce gold for that day.
-BLOCKING = {"feedback", "tool_calls", "outcomes", "policy_decisions"}
+# The event types gold reads: a failing day of any of them must not produce gold that day.
+BLOCKING = frozenset(t for build in GOLD_BUILDS.values() for t in build.inputs)
 
 
 def expectations_check(asset_key: dg.AssetKey, blocking: bool) -> dg.AssetChecksDefinition:
@@ -29,7 +28,7 @@ def expectations_check(asset_key: dg.AssetKey, blocking: bool) -> dg.AssetChecks
             lakehouse.spark(),
             lakehouse.settings(),
             table,
-            date.fromisoformat(context.partition_key),
+            constants.partition_day(context.partition_key),
         )
         return dg.AssetCheckResult(
             passed=report.passed,
@@ -51,7 +50,8 @@ def expectations_check(asset_key: dg.AssetKey, blocking: bool) -> dg.AssetChecks
 
 
 SILVER_CHECKS = tuple(
-    expectations_check(spec.key, blocking=spec.key.path[-1] in BLOCKING) for spec in SILVER_SPECS
+    expectations_check(spec.key, blocking=event_type in BLOCKING)
+    for event_type, spec in SILVER_ASSETS.items()
 )
 GOLD_CHECKS = tuple(expectations_check(asset.key, blocking=False) for asset in GOLD_ASSETS)
 
