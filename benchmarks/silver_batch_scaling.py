@@ -127,8 +127,8 @@ def old_lookup_seconds(spark: SparkSession, settings: Settings, batch: DataFrame
 
 def heap_mb(spark: SparkSession) -> int:
     """The driver JVM's heap in use after a full collection (what the stream keeps)."""
-    runtime = spark.sparkContext._jvm.java.lang.Runtime.getRuntime()  # type: ignore[union-attr]
-    spark.sparkContext._jvm.java.lang.System.gc()  # type: ignore[union-attr]
+    runtime = spark.sparkContext._jvm.java.lang.Runtime.getRuntime()  # type: ignore[union-attr]  # py4j gateway: None only before the context starts
+    spark.sparkContext._jvm.java.lang.System.gc()  # type: ignore[union-attr]  # py4j gateway: None only before the context starts
     return int((runtime.totalMemory() - runtime.freeMemory()) // 2**20)
 
 

@@ -59,7 +59,7 @@ def main() -> None:
         app_name="afl-bench-soak",
         extra_conf={"spark.driver.extraJavaOptions": f"-Xlog:gc:file={gc_log}:time"},
     )
-    jvm_pid = spark.sparkContext._gateway.proc.pid  # type: ignore[union-attr]
+    jvm_pid = spark.sparkContext._gateway.proc.pid  # type: ignore[union-attr]  # py4j gateway: None only before the context starts
     settings = fresh(base, root, "soak")
     samples: list[tuple[float, float, float]] = []  # (seconds in, JVM MB, Python MB)
 

@@ -132,7 +132,7 @@ class Settings:
         unknown = sorted(set(changes) - known)
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)  # type: ignore[arg-type]  # names checked above; values are the caller's
 
     def lake_path(self, *parts: str) -> str:
         return join_uri(self.lake_root, *parts)

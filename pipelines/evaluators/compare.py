@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
@@ -47,7 +47,7 @@ def compare_versions(
         .where((F.col("event_date") == day) & (F.col("evaluator") == evaluator))
     )
 
-    def side(version: int, prefix: str):  # type: ignore[no-untyped-def]
+    def side(version: int, prefix: str) -> DataFrame:
         return scores.where(F.col("evaluator_version") == version).select(
             "unit_id",
             F.col("label").alias(f"{prefix}_label"),

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a display
 import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from matplotlib.figure import Figure
 
 from pipelines.parity.config import ParityConfig
 from pipelines.parity.model import ParityReport, report_dir
@@ -21,7 +22,7 @@ COLORS = {"green": "#1a7f37", "yellow": "#bf8700", "red": "#cf222e"}
 LEGACY_COLOR, STREAM_COLOR = "#8c959f", "#0969da"
 
 
-def _png(fig) -> str:  # type: ignore[no-untyped-def]
+def _png(fig: Figure) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -118,7 +119,7 @@ def compute_parity(
         watermark = stream_watermark(feedback)
         compared = compare_day(legacy, stream, config, watermark).persist()
         try:
-            return _assemble(spark, day, config, legacy, stream, compared, watermark)
+            return _assemble(ComparedDay(day, legacy, stream, compared, watermark), config)
         finally:
             compared.unpersist()
     finally:
@@ -126,7 +127,19 @@ def compute_parity(
         legacy.unpersist()
 
 
-def _assemble(spark, day, config, legacy, stream, compared, watermark) -> ParityReport:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class ComparedDay:
+    """One day of both sides and their key-by-key comparison: what a report is built from."""
+
+    day: date
+    legacy: DataFrame
+    stream: DataFrame
+    compared: DataFrame
+    watermark: datetime | None
+
+
+def _assemble(frames: ComparedDay, config: ParityConfig) -> ParityReport:
+    legacy, stream, compared = frames.legacy, frames.stream, frames.compared
     counts = {r["status"]: r["count"] for r in compared.groupBy("status").count().collect()}
     by_column = {
         r["column"]: r["count"]
@@ -136,6 +149,36 @@ def _assemble(spark, day, config, legacy, stream, compared, watermark) -> Parity
         .count()
         .collect()
     }
+    legacy_lag = legacy.select(
+        ((F.col("exported_at").cast("double") - F.col("updated_at").cast("double")) / 3600).alias(
+            "hours"
+        )
+    )
+    stream_lag = stream.where(F.col("updated_at").isNotNull()).select(
+        (F.col("ingested_at").cast("double") - F.col("updated_at").cast("double")).alias("seconds")
+    )
+    return ParityReport(
+        day=frames.day,
+        run_id=str(uuid.uuid4()),
+        computed_at=datetime.now(UTC).replace(tzinfo=None),
+        legacy_rows=legacy.count(),
+        stream_rows=stream.count(),
+        counts={s: counts.get(s, 0) for s in ("match", *DIFFERENCES, "late")},
+        mismatches_by_column={r.column: by_column.get(r.column, 0) for r in config.columns},
+        examples=_examples(compared, config),
+        schema_differences=schema_differences(legacy, config),
+        rating_legacy=rating_histogram(legacy),
+        rating_stream=rating_histogram(stream),
+        thumbs_down=_thumbs_down(legacy, stream),
+        freshness=_freshness(legacy_lag, stream_lag),
+        stream_lag_sample=[r[0] for r in stream_lag.limit(5000).collect()],
+        legacy_lag_sample=[r[0] for r in legacy_lag.limit(5000).collect()],
+        watermark=frames.watermark,
+    )
+
+
+def _examples(compared: DataFrame, config: ParityConfig) -> dict[str, list[dict[str, Any]]]:
+    """The first few differences of each kind, by key, as a person reads them."""
     sensitive = {k.split(".", 1)[1] for k in contract_set().latest("feedback").field_classes}
     examples: dict[str, list[dict[str, Any]]] = {}
     for status in (*DIFFERENCES, "late"):
@@ -146,15 +189,12 @@ def _assemble(spark, day, config, legacy, stream, compared, watermark) -> Parity
             .collect()
         )
         examples[status] = [_example(r, config, sensitive) for r in rows]
-    legacy_lag = legacy.select(
-        ((F.col("exported_at").cast("double") - F.col("updated_at").cast("double")) / 3600).alias(
-            "hours"
-        )
-    )
-    stream_lag = stream.where(F.col("updated_at").isNotNull()).select(
-        (F.col("ingested_at").cast("double") - F.col("updated_at").cast("double")).alias("seconds")
-    )
-    fresh = {}
+    return examples
+
+
+def _freshness(legacy_lag: DataFrame, stream_lag: DataFrame) -> dict[str, float | None]:
+    """p50, p95 and max of each side's delay from an app change to the table."""
+    fresh: dict[str, float | None] = {}
     for name, frame, column in (
         ("legacy_hours", legacy_lag, "hours"),
         ("stream_seconds", stream_lag, "seconds"),
@@ -166,6 +206,11 @@ def _assemble(spark, day, config, legacy, stream, compared, watermark) -> Parity
         ).first()
         for key in ("p50", "p95", "max"):
             fresh[f"{name}_{key}"] = float(stats[key]) if stats and stats[key] is not None else None
+    return fresh
+
+
+def _thumbs_down(legacy: DataFrame, stream: DataFrame) -> list[dict[str, Any]]:
+    """Per agent, the share of thumbs that are down on each side."""
     legacy_down = {r["agent_name"]: r for r in thumbs_down_rate(legacy).collect()}
     stream_down = {r["agent_name"]: r for r in thumbs_down_rate(stream).collect()}
     thumbs = []
@@ -179,24 +224,7 @@ def _assemble(spark, day, config, legacy, stream, compared, watermark) -> Parity
             "legacy_thumbs": lr["thumbs"] if lr else 0,
             "stream_thumbs": sr["thumbs"] if sr else 0,
         })  # fmt: skip
-    return ParityReport(
-        day=day,
-        run_id=str(uuid.uuid4()),
-        computed_at=datetime.now(UTC).replace(tzinfo=None),
-        legacy_rows=legacy.count(),
-        stream_rows=stream.count(),
-        counts={s: counts.get(s, 0) for s in ("match", *DIFFERENCES, "late")},
-        mismatches_by_column={r.column: by_column.get(r.column, 0) for r in config.columns},
-        examples=examples,
-        schema_differences=schema_differences(legacy, config),
-        rating_legacy=rating_histogram(legacy),
-        rating_stream=rating_histogram(stream),
-        thumbs_down=thumbs,
-        freshness=fresh,
-        stream_lag_sample=[r[0] for r in stream_lag.limit(5000).collect()],
-        legacy_lag_sample=[r[0] for r in legacy_lag.limit(5000).collect()],
-        watermark=watermark,
-    )
+    return thumbs
 
 
 def _example(row: Any, config: ParityConfig, sensitive: set[str]) -> dict[str, Any]:

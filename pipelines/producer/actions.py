@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pipelines.contracts.registry import latest
 from pipelines.producer.events import AgentIdentity, format_timestamp, new_event
@@ -182,14 +182,14 @@ class track_action:  # lowercase: used as a decorator, like contextlib.contextma
                 with self._fresh():
                     return await func(*args, **kwargs)
 
-            return async_wrapper  # type: ignore[return-value]
+            return cast("F", async_wrapper)  # wraps(func) keeps its signature
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self._fresh():
                 return func(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast("F", wrapper)
 
 
 def _status_for(exc_type: type[BaseException] | None) -> tuple[str, str]:

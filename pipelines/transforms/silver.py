@@ -446,7 +446,8 @@ def _typed_columns(
 ) -> tuple[Column, list[Column]]:
     event_type = contracts[0].event_type
     schema = merged_schema(contracts)
-    payload_type: T.StructType = schema["payload"].dataType  # type: ignore[assignment]
+    payload_type = schema["payload"].dataType
+    assert isinstance(payload_type, T.StructType)  # the envelope's payload is an object
     parsed = F.from_json(F.col("value").cast("string"), schema)
     columns: list[Column] = []
     for f in schema.fields:
