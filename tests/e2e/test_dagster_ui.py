@@ -16,8 +16,8 @@ from pyspark.sql import functions as F
 
 from pipelines.legacy.app_db import engine_for
 from pipelines.legacy.seed import seed_app_db
-from tests.conftest import ROOT, free_port
-from tests.kafka_helpers import create_registry_topics, private_settings
+from tests.support.kafka import create_registry_topics, private_settings
+from tests.support.services import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,8 @@ import papermill
 import pytest
 
 from pipelines.demo import run_demo
-from tests.conftest import ROOT
-from tests.kafka_helpers import private_settings
+from tests.support.kafka import private_settings
+from tests.support.services import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,7 @@ from pyspark.sql import functions as F
 
 from dagster_project.defs.evaluators import evaluator_comparisons, evaluator_scores
 from dagster_project.resources import LakehouseResource
-from pipelines.ingest.stream import CATCH_UP, run_ingest
-from pipelines.producer.sdk import AgentEventProducer
-from pipelines.producer.traffic import TrafficGenerator, send_traffic
-from tests.kafka_helpers import create_registry_topics, private_settings
-from tests.lake import assert_lake_exact
+from pipelines.producer.traffic import TrafficGenerator
 
 pytestmark = pytest.mark.integration
 
@@ -20,18 +16,11 @@ DAYS = ["2026-11-18", "2026-11-19"]
 VERSIONS = ["helpfulness@1", "helpfulness@2"]
 
 
-def test_a_multi_partition_range_materializes_and_a_rerun_replaces(
-    spark, kafka_broker, base_settings, tmp_path
-):
-    settings = private_settings(base_settings, tmp_path)
-    create_registry_topics(settings)
+def test_a_multi_partition_range_materializes_and_a_rerun_replaces(spark, ingested_lake, settings):
     traffic = TrafficGenerator(
         seed=29, events=4000, days_back=3, end_time=datetime(2026, 11, 20, tzinfo=UTC)
     )
-    with AgentEventProducer(settings) as producer:
-        send_traffic(producer, traffic)
-    run_ingest(spark, settings, CATCH_UP)
-    assert_lake_exact(spark, settings)
+    ingested_lake(settings, traffic)
     lakehouse = LakehouseResource(
         lake_root=settings.lake_root, checkpoint_root=settings.checkpoint_root
     )

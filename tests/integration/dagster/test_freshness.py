@@ -12,8 +12,8 @@ from dagster_project.resources import LakehouseResource
 from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
-from tests.kafka_helpers import create_registry_topics, private_settings
-from tests.lake import assert_lake_exact
+from tests.support.kafka import create_registry_topics, private_settings
+from tests.support.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
 

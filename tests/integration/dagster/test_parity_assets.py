@@ -9,7 +9,7 @@ from dagster_project.definitions import defs
 from dagster_project.resources import LakehouseResource
 from pipelines.legacy.app_db import engine_for
 from pipelines.legacy.seed import seed_app_db
-from tests.kafka_helpers import create_registry_topics
+from tests.support.kafka import create_registry_topics
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ from pipelines.evaluators.registry import get_evaluator
 from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer
-from pipelines.producer.traffic import TrafficGenerator, send_traffic
-from tests.judge_server import JudgeServer
-from tests.kafka_helpers import consume, create_registry_topics, private_settings
-from tests.lake import assert_lake_exact
+from pipelines.producer.traffic import TrafficGenerator
+from tests.support.judge_server import JudgeServer
+from tests.support.kafka import consume, private_settings
+from tests.support.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
 
@@ -26,18 +26,13 @@ WHO = AgentIdentity("acme", "support-bot", "2.4.0", "support-p42", "gpt-4.1-mini
 
 
 @pytest.fixture(scope="module")
-def lake(kafka_broker, base_settings, spark, tmp_path_factory):
-    root = tmp_path_factory.mktemp("evaluators")
-    settings = private_settings(base_settings, root)
-    create_registry_topics(settings)
+def lake(ingested_lake, base_settings, tmp_path_factory):
     traffic = TrafficGenerator(
         seed=23, events=5000, days_back=7, end_time=datetime(2026, 11, 20, tzinfo=UTC)
     )
-    with AgentEventProducer(settings) as producer:
-        send_traffic(producer, traffic)
-    run_ingest(spark, settings, CATCH_UP)
-    assert_lake_exact(spark, settings)
-    return settings
+    return ingested_lake(
+        private_settings(base_settings, tmp_path_factory.mktemp("evaluators")), traffic
+    )
 
 
 def rows_of(spark, settings, key, start=FIRST, end=LAST):

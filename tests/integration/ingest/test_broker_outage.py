@@ -9,10 +9,10 @@ import pytest
 
 from pipelines.ingest.telemetry import StreamMetrics
 from pipelines.local.broker import LocalBroker
-from tests.conftest import free_port
-from tests.integration.ingest.conftest import produce, running_stream, silver_counts, wait_for
-from tests.kafka_helpers import create_registry_topics, private_settings
-from tests.lake import assert_lake_exact
+from tests.support.kafka import create_registry_topics, private_settings
+from tests.support.lake import assert_lake_exact, silver_counts
+from tests.support.services import free_port
+from tests.support.streams import produce, running_stream, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from delta.tables import DeltaTable
 from pipelines.ingest.stream import StreamOptions, run_ingest
 from pipelines.kafka_admin import admin_client
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
-from tests.kafka_helpers import produce_json
+from tests.support.kafka import produce_json
 
 pytestmark = pytest.mark.integration
 

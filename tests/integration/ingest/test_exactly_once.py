@@ -15,15 +15,14 @@ from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
 from tests import AFL
-from tests.integration.ingest.conftest import (
-    END,
-    checkpoint_batches,
+from tests.support.lake import (
+    assert_lake_exact,
     quarantine_by_kind,
     silver_counts,
     silver_progress,
-    wait_committed,
+    with_user_text_or_pii,
 )
-from tests.lake import assert_lake_exact, with_user_text_or_pii
+from tests.support.streams import END, checkpoint_batches, wait_committed
 
 pytestmark = pytest.mark.integration
 

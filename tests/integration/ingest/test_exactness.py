@@ -12,10 +12,10 @@ from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
-from tests.hostile import Hostile, dumps_any
-from tests.integration.ingest.conftest import END, running_stream, silver_progress, wait_for
-from tests.kafka_helpers import send_raw
-from tests.lake import assert_lake_exact, with_user_text_or_pii
+from tests.support.hostile import Hostile, dumps_any
+from tests.support.kafka import send_raw
+from tests.support.lake import assert_lake_exact, silver_progress, with_user_text_or_pii
+from tests.support.streams import END, running_stream, wait_for
 
 pytestmark = pytest.mark.integration
 

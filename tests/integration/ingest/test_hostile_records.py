@@ -1,6 +1,6 @@
 """Hostile records from a client we did not write: each lands once or is quarantined with a reason.
 
-The corpus is generated from the contracts (tests/hostile.py) and sent with a bare
+The corpus is generated from the contracts (tests/support/hostile.py) and sent with a bare
 confluent-kafka producer in two batches with a restart between them; after each ingest
 the lake's invariants hold and every record is exactly where it must be.
 """
@@ -18,10 +18,10 @@ from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.traffic import TrafficGenerator
 from pipelines.spark.tables import SILVER_TABLE_FOR
-from tests.hostile import Expected, Hostile, expected, hostile_corpus
-from tests.integration.ingest.conftest import END
-from tests.kafka_helpers import send_raw
-from tests.lake import assert_lake_exact
+from tests.support.hostile import Expected, Hostile, expected, hostile_corpus
+from tests.support.kafka import send_raw
+from tests.support.lake import assert_lake_exact
+from tests.support.streams import END
 
 pytestmark = pytest.mark.integration
 

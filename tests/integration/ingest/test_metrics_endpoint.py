@@ -14,9 +14,9 @@ from pipelines.ingest.stream import registry_topics
 from pipelines.kafka_admin import end_offsets
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
-from tests.conftest import free_port
-from tests.integration.ingest.conftest import END, running_stream, silver_progress, wait_for
-from tests.lake import assert_lake_exact
+from tests.support.lake import assert_lake_exact, silver_progress
+from tests.support.services import free_port
+from tests.support.streams import END, running_stream, wait_for
 
 pytestmark = pytest.mark.integration
 

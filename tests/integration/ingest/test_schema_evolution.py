@@ -13,14 +13,8 @@ from pipelines.ingest.schema_fit import SchemaEvolution
 from pipelines.ingest.stream import CATCH_UP, StreamOptions, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
-from tests.integration.ingest.conftest import (
-    END,
-    produce,
-    quarantine_by_kind,
-    running_stream,
-    wait_for,
-)
-from tests.lake import assert_lake_exact
+from tests.support.lake import assert_lake_exact, quarantine_by_kind
+from tests.support.streams import END, produce, running_stream, wait_for
 
 pytestmark = pytest.mark.integration
 

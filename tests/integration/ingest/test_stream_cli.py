@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from pipelines.governance.classification import RETENTION_DAYS
 from pipelines.ingest.offsets import verify_offsets
 from tests import AFL
-from tests.integration.ingest.conftest import quarantine_by_kind, silver_counts, silver_progress
+from tests.support.lake import quarantine_by_kind, silver_counts, silver_progress
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +30,7 @@ def afl(settings, *args: str, timeout: int = 600) -> subprocess.CompletedProcess
 def streamed(kafka_broker, base_settings, tmp_path_factory):
     """20,000 records with 2% bad, produced and streamed through the CLI, once for the module."""
 
-    from tests.kafka_helpers import create_registry_topics, private_settings
+    from tests.support.kafka import create_registry_topics, private_settings
 
     root = tmp_path_factory.mktemp("stream-cli")
     settings = private_settings(base_settings, root)

@@ -19,14 +19,8 @@ from pipelines.ingest.lease import RunMode, current_holder
 from pipelines.legacy.app_db import engine_for
 from pipelines.legacy.seed import seed_app_db
 from tests import AFL
-from tests.integration.ingest.conftest import (
-    produce,
-    running_stream,
-    silver_counts,
-    wait_committed,
-    wait_for,
-)
-from tests.lake import assert_lake_exact
+from tests.support.lake import assert_lake_exact, silver_counts
+from tests.support.streams import produce, running_stream, wait_committed, wait_for
 
 pytestmark = pytest.mark.integration
 

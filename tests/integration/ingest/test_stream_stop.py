@@ -13,7 +13,8 @@ from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.ingest.stream import run_ingest, stop_on_signals
 from tests import AFL
-from tests.integration.ingest.conftest import produce, silver_counts, wait_committed
+from tests.support.lake import silver_counts
+from tests.support.streams import produce, wait_committed
 
 pytestmark = pytest.mark.integration
 

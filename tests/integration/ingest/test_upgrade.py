@@ -19,8 +19,8 @@ from pipelines.ingest.stream import CATCH_UP, PREVIOUS_QUERIES, registry_topics,
 from pipelines.spark.io import read_kafka_stream
 from pipelines.spark.tables import BRONZE_AGENT_EVENTS
 from pipelines.transforms.bronze import kafka_to_bronze
-from tests.integration.ingest.conftest import produce, quarantine_by_kind, silver_counts
-from tests.lake import assert_lake_exact
+from tests.support.lake import assert_lake_exact, quarantine_by_kind, silver_counts
+from tests.support.streams import produce
 
 pytestmark = pytest.mark.integration
 

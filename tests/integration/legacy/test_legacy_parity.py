@@ -15,8 +15,8 @@ from pipelines.legacy.mirror import run_mirror
 from pipelines.legacy.seed import seed_app_db
 from pipelines.parity.config import load_parity_config
 from pipelines.parity.run import run_parity
-from tests.kafka_helpers import create_registry_topics
-from tests.lake import assert_lake_exact
+from tests.support.kafka import create_registry_topics
+from tests.support.lake import assert_lake_exact
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from confluent_kafka.admin import NewTopic
 from pipelines.kafka_admin import admin_client
 from pipelines.settings import Settings
 from tests import AFL
-from tests.conftest import free_port
+from tests.support.services import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from pipelines.contracts.registry import classify_record
 from pipelines.contracts.topics import TOPICS
 from tests import AFL
-from tests.kafka_helpers import consume, create_registry_topics
+from tests.support.kafka import consume, create_registry_topics
 
 pytestmark = pytest.mark.integration
 

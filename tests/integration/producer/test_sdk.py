@@ -16,8 +16,8 @@ from pipelines.producer.events import AgentIdentity
 from pipelines.producer.exceptions import BackpressureTimeout, DeliveryError
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator
-from tests.conftest import free_port
-from tests.kafka_helpers import consume, create_registry_topics, murmur2_partition
+from tests.support.kafka import consume, create_registry_topics, murmur2_partition
+from tests.support.services import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,13 +10,10 @@ from pyspark.sql import functions as F
 
 from dagster_project.definitions import defs
 from dagster_project.resources import LakehouseResource
-from pipelines.ingest.stream import CATCH_UP, run_ingest
-from pipelines.producer.sdk import AgentEventProducer
-from pipelines.producer.traffic import TrafficGenerator, send_traffic
+from pipelines.producer.traffic import TrafficGenerator
 from pipelines.quality.runner import validate_table_day
 from tests import AFL
-from tests.kafka_helpers import create_registry_topics, private_settings
-from tests.lake import assert_lake_exact
+from tests.support.kafka import private_settings
 
 pytestmark = pytest.mark.integration
 
@@ -24,17 +21,13 @@ CLEAN, FAULTY = date(2026, 11, 19), date(2026, 11, 20)
 
 
 @pytest.fixture(scope="module")
-def lake(kafka_broker, base_settings, spark, tmp_path_factory):
+def lake(ingested_lake, base_settings, spark, tmp_path_factory):
     root = tmp_path_factory.mktemp("quality")
     settings = private_settings(base_settings, root, home=str(root / "home"))
-    create_registry_topics(settings)
     traffic = TrafficGenerator(
         seed=17, events=6000, days_back=3, end_time=datetime(2026, 11, 21, tzinfo=UTC)
     )
-    with AgentEventProducer(settings) as producer:
-        send_traffic(producer, traffic)
-    run_ingest(spark, settings, CATCH_UP)
-    assert_lake_exact(spark, settings)
+    ingested_lake(settings, traffic)
     # the faulty day: a duplicate event, a rating out of range, a row without tenant
     path = settings.lake_path("silver", "feedback")
     feedback = spark.read.format("delta").load(path).where(F.col("event_date") == FAULTY)

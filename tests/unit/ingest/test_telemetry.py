@@ -11,7 +11,7 @@ import pytest
 from pipelines.ingest.progress import BatchCounts, BatchProgress
 from pipelines.ingest.telemetry import StreamMetrics, serving
 from pipelines.transforms.schemas import STREAM_PROGRESS_SCHEMA
-from tests.conftest import free_port
+from tests.support.services import free_port
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC).timestamp()
 
