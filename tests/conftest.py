@@ -12,7 +12,9 @@ import os
 
 import pytest
 
-from tests.support.services import TEST_HOME, free_port
+pytest.register_assert_rewrite("tests.support")  # their asserts explain themselves too
+
+from tests.support.services import TEST_HOME, free_port  # noqa: E402
 
 pytest_plugins = ("tests.support.services", "tests.support.lake")
 
@@ -23,3 +25,5 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["AFL_HOME"] = str(TEST_HOME)
     os.environ["AFL_KAFKA_BOOTSTRAP_SERVERS"] = f"localhost:{free_port()}"
     os.environ["AFL_KAFKA_CONTROLLER_PORT"] = str(free_port())
+    # pyspark.testing imports pandas-on-Spark, which warns unless this is set before Spark.
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")

@@ -2,6 +2,7 @@
 
 import orjson
 from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
 
 from pipelines.transforms.dedup import candidates, content_differences, decide, key_hash
 
@@ -36,14 +37,18 @@ def test_an_earlier_batch_copy_wins_over_every_copy_in_this_batch(spark):
         [("e2", "t", 2, 1), ("e1", "t", 0, 3)],  # e1 at 3: landed by a first attempt
         "event_id string, kafka_topic string, kafka_partition int, kafka_offset long",
     )
-    decided = {
-        (r["event_id"], r["kafka_partition"], r["kafka_offset"]): r["_original"]
-        for r in decide(rows, earlier).collect()
-    }
-    assert decided[("e1", 0, 3)] is None  # lands: the batch's first copy
-    assert tuple(decided[("e1", 0, 7)]) == ("t", 0, 3)  # a re-run decides the same
-    assert tuple(decided[("e2", 1, 9)]) == ("t", 2, 1)  # an earlier batch landed e2
-    assert tuple(decided[("e2", 0, 11)]) == ("t", 2, 1)
+    original = "struct<kafka_topic: string, kafka_partition: int, kafka_offset: long>"
+    expected = spark.createDataFrame(
+        [
+            ("e1", "t", 0, 7, ("t", 0, 3)),  # a re-run decides the same: a copy of offset 3
+            ("e1", "t", 0, 3, None),  # lands: the batch's first copy
+            ("e2", "t", 1, 9, ("t", 2, 1)),  # an earlier batch landed e2
+            ("e2", "t", 0, 11, ("t", 2, 1)),
+        ],
+        "event_id string, kafka_topic string, kafka_partition int, kafka_offset long, "
+        f"_original {original}",
+    )
+    assertDataFrameEqual(decide(rows, earlier), expected)
 
 
 def test_a_hashed_lookup_matches_on_the_hash_first_and_decides_on_the_keys(spark):
@@ -62,4 +67,7 @@ def test_a_hashed_lookup_matches_on_the_hash_first_and_decides_on_the_keys(spark
         f"{columns}, kafka_offset long, key_hash long",
     )
     found = candidates(table, batch.withColumn("kafka_offset", F.lit(0)), keys, "key_hash")
-    assert [tuple(r) for r in found.collect()] == [("feedback", "e1", "t", 5, 10)]
+    expected = spark.createDataFrame(
+        [("feedback", "e1", "t", 5, 10)], f"{columns}, kafka_offset long"
+    )
+    assertDataFrameEqual(found, expected)

@@ -3,8 +3,12 @@
 from datetime import date, datetime
 
 import pytest
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
 
 from pipelines.transforms.gold import agent_scorecard_daily, feedback_daily, tool_reliability_daily
+from pipelines.transforms.silver import PIPELINE_VERSION
 
 D = date(2026, 11, 20)
 FEEDBACK = (
@@ -89,19 +93,46 @@ def feedback(spark):
     return spark.createDataFrame(rows, FEEDBACK)
 
 
+def built(frame: DataFrame) -> DataFrame:
+    """A gold frame without its build time (now), after checking every row has one."""
+    assert frame.where(F.col("built_at").isNull()).count() == 0
+    return frame.drop("built_at")
+
+
+def with_governance(expected: DataFrame) -> DataFrame:
+    """Day D first; last, the governance columns gold adds: internal, no PII, kept 730 days
+    from D, the stream as source unless the frame has its own, the pipeline's version."""
+    source = [] if "source" in expected.columns else [F.lit("stream").alias("source")]
+    return expected.select(
+        F.lit(D).alias("event_date"),
+        *expected.columns,
+        F.lit("internal").alias("data_classification"),
+        F.lit(False).alias("contains_pii"),
+        F.lit(datetime(2028, 11, 19)).alias("retention_until"),
+        *source,
+        F.lit(PIPELINE_VERSION).alias("pipeline_version"),
+    )
+
+
 def test_feedback_daily(spark, feedback):
-    rows = {r["source"]: r for r in feedback_daily(feedback).collect()}
-    stream = rows["stream"]
-    assert (stream["feedback_events"], stream["ratings"], stream["avg_rating"]) == (6, 2, 3.5)
-    assert [stream[f"rating_{i}"] for i in range(1, 6)] == [0, 1, 0, 0, 1]
-    assert (stream["thumbs_up"], stream["thumbs_down"]) == (1, 2)
-    assert stream["thumbs_down_rate"] == pytest.approx(2 / 3)
-    assert (stream["corrections"], stream["escalations"]) == (1, 1)
-    mirrored = rows["legacy_mirror"]
-    assert (mirrored["feedback_events"], mirrored["ratings"], mirrored["avg_rating"]) == (1, 1, 4.0)
-    assert (mirrored["thumbs_down"], mirrored["thumbs_down_rate"]) == (0, None)
-    assert (stream["data_classification"], stream["contains_pii"]) == ("internal", False)
-    assert stream["retention_until"] == datetime(2028, 11, 19)  # + 730 days
+    # fmt: off
+    expected = spark.createDataFrame(
+        [
+            # stream: 6 events, ratings 5 and 2, thumbs up 1 and down 2 (a thumbs and a
+            # correction), 1 correction, 1 escalation
+            ("acme", "bot", "1.0", "p1", "stream", 6, 2, 0, 1, 0, 0, 1, 3.5, 1, 2, 1, 1, 2 / 3),
+            # mirrored: row 7's second version (rating 4) only; row 8 deleted, not counted
+            ("acme", "bot", "legacy-app", None, "legacy_mirror",
+             1, 1, 0, 0, 0, 1, 0, 4.0, 0, 0, 0, 0, None),
+        ],
+        "tenant_id string, agent_name string, agent_version string, prompt_version string, "
+        "source string, feedback_events bigint, ratings bigint, rating_1 bigint, "
+        "rating_2 bigint, rating_3 bigint, rating_4 bigint, rating_5 bigint, "
+        "avg_rating double, thumbs_up bigint, thumbs_down bigint, corrections bigint, "
+        "escalations bigint, thumbs_down_rate double",
+    )
+    # fmt: on
+    assertDataFrameEqual(built(feedback_daily(feedback)), with_governance(expected))
 
 
 def test_tool_reliability_daily(spark):
@@ -118,17 +149,17 @@ def test_tool_reliability_daily(spark):
         "event_date date, tenant_id string, tool_name string, phase string, "
         "error_type string, latency_ms double",
     )
-    out = {r["tool_name"]: r for r in tool_reliability_daily(frame).collect()}
-    search = out["search"]
-    assert (search["calls"], search["failures"], search["timeouts"]) == (4, 2, 1)
-    assert search["failure_rate"] == 0.5
-    assert search["p50_latency_ms"] == 250.0  # between 200 and 300
-    assert search["p95_latency_ms"] == pytest.approx(385.0)  # 300 + 0.85 * 100
-    assert (
-        out["refund"]["calls"],
-        out["refund"]["failure_rate"],
-        out["refund"]["p95_latency_ms"],
-    ) == (1, 0.0, 50.0)
+    expected = spark.createDataFrame(
+        [
+            # 4 finished calls (the started one is not a call), 2 failed, 1 timeout; p50
+            # between 200 and 300, p95 = 300 + 0.85 * 100
+            ("acme", "search", 4, 2, 1, 250.0, 385.0, 0.5),
+            ("acme", "refund", 1, 0, 0, 50.0, 50.0, 0.0),
+        ],
+        "tenant_id string, tool_name string, calls bigint, failures bigint, timeouts bigint, "
+        "p50_latency_ms double, p95_latency_ms double, failure_rate double",
+    )
+    assertDataFrameEqual(built(tool_reliability_daily(frame)), with_governance(expected), atol=1e-9)
 
 
 def test_agent_scorecard_daily(spark, feedback):
@@ -146,19 +177,24 @@ def test_agent_scorecard_daily(spark, feedback):
         [(D, "acme", "bot", "1.0", d) for d in ("allow", "allow", "flag", "block", "block")],
         f"{keys}, decision string",
     )
-    [card] = agent_scorecard_daily(outcomes, policy, feedback).collect()
-    assert (
-        card["outcomes"],
-        card["success"],
-        card["failure"],
-        card["timeout"],
-        card["pending"],
-    ) == (4, 2, 1, 1, 0)
-    assert card["success_rate"] == 0.5
-    assert card["cost_usd"] == pytest.approx(0.10)
-    assert card["total_tokens"] == 1000
-    assert card["avg_duration_ms"] == 3750.0
-    assert card["p95_duration_ms"] == pytest.approx(8100.0)  # 3000 + 0.85 * 6000
-    assert (card["policy_blocks"], card["policy_flags"]) == (2, 1)
-    assert card["avg_rating"] == 3.5  # the stream feedback for bot 1.0
-    assert card["thumbs_down_rate"] == pytest.approx(2 / 3)
+    # fmt: off
+    expected = spark.createDataFrame(
+        [
+            # 4 outcomes: 2 success, 1 failure, 1 timeout; cost 0.10, 1000 tokens, mean
+            # duration 3750, p95 = 3000 + 0.85 * 6000; 2 blocks, 1 flag; the stream feedback
+            # of bot 1.0: ratings 5 and 2, 2 of 3 thumbs down
+            ("acme", "bot", "1.0", 4, 2, 1, 0, 1, 0, 0,
+             0.10, 1000, 3750.0, 8100.0, 2, 1, 3.5, 0.5, 2 / 3),
+        ],
+        "tenant_id string, agent_name string, agent_version string, outcomes bigint, "
+        "success bigint, failure bigint, partial bigint, timeout bigint, cancelled bigint, "
+        "pending bigint, cost_usd double, total_tokens bigint, avg_duration_ms double, "
+        "p95_duration_ms double, policy_blocks bigint, policy_flags bigint, "
+        "avg_rating double, success_rate double, thumbs_down_rate double",
+    )
+    # fmt: on
+    assertDataFrameEqual(
+        built(agent_scorecard_daily(outcomes, policy, feedback)),
+        with_governance(expected),
+        atol=1e-9,
+    )
