@@ -124,3 +124,43 @@ def test_the_library_imports_nothing_above_it():
                 names = [a.name for a in node.names]
             upward += [f"{path.name}: {n}" for n in names if n.split(".")[0] in above]
     assert upward == []
+
+
+# Rooms by layer, top down: a room imports only from rooms in lower layers (docs/architecture.md).
+LAYERS = (
+    {"cli", "notebook"},  # the surfaces (with jobs/ and dagster_project/, outside pipelines/)
+    {"demo"},
+    {"ingest", "legacy", "parity", "gold", "evaluators", "quality"},  # the domains
+    {"producer", "delta_log", "local"},
+    {"transforms", "spark", "kafka_admin", "storage"},
+    {"contracts", "governance", "schemas", "settings"},  # schemas: every domain's schemas.py
+    {"errors"},
+)
+
+
+def _room(module: str) -> str:
+    return "schemas" if module.endswith(".schemas") else module.split(".")[1]
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    layer = {room: depth for depth, rooms in enumerate(LAYERS) for room in rooms}
+    return sorted(
+        f"{a} -> {b}"
+        for a, targets in graph.items()
+        if a != "pipelines"
+        for b in targets
+        if _room(a) != _room(b) and layer[_room(b)] <= layer[_room(a)]
+    )
+
+
+def test_rooms_import_only_downward():
+    graph = import_graph()
+    assert {_room(m) for m in graph if m != "pipelines"} <= set().union(*LAYERS)
+    assert upward_imports(graph) == []
+    # a domain importing another domain, or the catalog importing a domain, is refused
+    assert upward_imports({"pipelines.legacy.mirror": {"pipelines.parity.run"}}) == [
+        "pipelines.legacy.mirror -> pipelines.parity.run"
+    ]
+    assert upward_imports({"pipelines.spark.tables": {"pipelines.gold.build"}}) == [
+        "pipelines.spark.tables -> pipelines.gold.build"
+    ]
