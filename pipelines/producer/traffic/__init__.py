@@ -1,0 +1,52 @@
+"""Realistic, reproducible agent traffic — with a known fraction of bad records.
+
+Sessions across tenants, agents, agent and prompt versions follow one turn's life:
+user message -> retrieval -> tool calls -> model response -> policy checks -> outcome ->
+feedback (ratings, thumbs, corrections, escalations) and sometimes an online evaluation.
+Everything comes from one seeded ``random.Random`` and an explicit end time, so the same
+seed and end time give byte-identical records. The manifest says exactly what was sent:
+valid distinct events per type and bad records per kind.
+
+- ``catalog``: the agents, models and prices, tenants, policies (plain data)
+- ``turns``: sessions and the turn builder (one method per step of a turn)
+- ``bad_records``: records bad in exactly one known way
+- ``records``: the record the generator yields, and the bad kinds
+- ``generator``: ``TrafficGenerator``, its ``TrafficManifest`` and ``send_traffic``
+"""
+
+from pipelines.producer.traffic.catalog import (
+    AGENTS,
+    COMMENTS,
+    ESCALATION_REASONS,
+    MODELS,
+    POLICIES,
+    TENANTS,
+    TOOL_ERRORS,
+    AgentProfile,
+    ModelPrice,
+)
+from pipelines.producer.traffic.generator import (
+    RECENT_WINDOW,
+    TrafficGenerator,
+    TrafficManifest,
+    send_traffic,
+)
+from pipelines.producer.traffic.records import BAD_KINDS, GeneratedRecord
+
+__all__ = [
+    "AGENTS",
+    "BAD_KINDS",
+    "COMMENTS",
+    "ESCALATION_REASONS",
+    "MODELS",
+    "POLICIES",
+    "RECENT_WINDOW",
+    "TENANTS",
+    "TOOL_ERRORS",
+    "AgentProfile",
+    "GeneratedRecord",
+    "ModelPrice",
+    "TrafficGenerator",
+    "TrafficManifest",
+    "send_traffic",
+]
