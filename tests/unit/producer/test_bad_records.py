@@ -3,7 +3,7 @@
 import json
 
 from pipelines.contracts.registry import MAX_EVENT_BYTES, classify_record
-from tests.traffic_helpers import generate
+from tests.support.traffic import generate
 
 
 def test_bad_records_are_bad_in_exactly_their_way():

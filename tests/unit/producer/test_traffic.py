@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.contracts.registry import classify_record
 from pipelines.producer.traffic import BAD_KINDS, TrafficGenerator
-from tests.traffic_helpers import END, generate
+from tests.support.traffic import END, generate
 
 
 def test_same_seed_gives_byte_identical_records():
@@ -46,3 +46,11 @@ def test_event_times_spread_over_the_days_back():
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="bad_fraction"):
         TrafficGenerator(seed=1, events=10, end_time=END, bad_fraction=2)
+
+
+def test_all_bad_traffic_is_refused_when_it_would_need_a_duplicate():
+    with pytest.raises(ValueError, match="no valid event for the duplicates to copy"):
+        TrafficGenerator(seed=1, events=10, end_time=END, bad_fraction=1.0)
+    # five bad records are one of each kind but the duplicate: nothing to copy is needed
+    _, records = generate(events=5, bad_fraction=1.0)
+    assert sorted(r.kind for r in records) == sorted(k for k in BAD_KINDS if k != "duplicate")

@@ -7,7 +7,7 @@ from pipelines.contracts.registry import validate_event
 from pipelines.producer.events import AgentIdentity
 from pipelines.producer.traffic.catalog import AGENTS
 from pipelines.producer.traffic.turns import TurnBuilder
-from tests.traffic_helpers import END, generate
+from tests.support.traffic import END, generate
 
 
 def test_sessions_tell_the_whole_turn_story():
