@@ -21,6 +21,17 @@ class LakehouseResource(dg.ConfigurableResource):
     reports_dir: str = ""
     freshness_max_minutes: int = 0
 
+    @classmethod
+    def over(cls, settings: Settings, **fields: str | int) -> "LakehouseResource":
+        """A resource on the same lake, checkpoints and topics as ``settings`` (tests, scripts
+        that build a lake first), with any other field given."""
+        return cls(
+            lake_root=settings.lake_root,
+            checkpoint_root=settings.checkpoint_root,
+            topic_prefix=settings.topic_prefix,
+            **fields,  # type: ignore[arg-type]  # pydantic checks each field's type
+        )
+
     def settings(self) -> Settings:
         base = Settings.from_env()
         overrides = {

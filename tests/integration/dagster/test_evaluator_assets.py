@@ -21,9 +21,7 @@ def test_a_multi_partition_range_materializes_and_a_rerun_replaces(spark, ingest
         seed=29, events=4000, days_back=3, end_time=datetime(2026, 11, 20, tzinfo=UTC)
     )
     ingested_lake(settings, traffic)
-    lakehouse = LakehouseResource(
-        lake_root=settings.lake_root, checkpoint_root=settings.checkpoint_root
-    )
+    lakehouse = LakehouseResource.over(settings)
     units = {}
     for day in DAYS:  # what a UI backfill of this range launches: one run per partition
         for version in VERSIONS:

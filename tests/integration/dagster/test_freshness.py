@@ -32,9 +32,7 @@ def test_observer_reports_versions_and_freshness_checks_use_the_bound(
         )
     run_ingest(spark, settings, CATCH_UP)
     assert_lake_exact(spark, settings)
-    lakehouse = LakehouseResource(
-        lake_root=settings.lake_root, checkpoint_root=settings.checkpoint_root
-    )
+    lakehouse = LakehouseResource.over(settings)
 
     result = streaming_tables_observer(dg.build_sensor_context(resources={"lakehouse": lakehouse}))
     observed = {e.asset_key.to_user_string(): e.metadata for e in result.asset_events}

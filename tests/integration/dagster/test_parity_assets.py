@@ -26,12 +26,8 @@ def test_the_nightly_job_materializes_a_partition_with_verdict_and_report(
         days_back=2,
         end_time=datetime(2026, 11, 20, 23, tzinfo=UTC),
     )
-    lakehouse = LakehouseResource(
-        lake_root=settings.lake_root,
-        checkpoint_root=settings.checkpoint_root,
-        topic_prefix=settings.topic_prefix,
-        legacy_db_url=db_url,
-        reports_dir=str(tmp_path / "reports"),
+    lakehouse = LakehouseResource.over(
+        settings, legacy_db_url=db_url, reports_dir=str(tmp_path / "reports")
     )
     # the very job the nightly schedule launches, for one partition
     job = defs.resolve_job_def("nightly_parity_job")

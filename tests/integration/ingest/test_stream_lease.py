@@ -123,12 +123,8 @@ def test_the_nightly_job_beside_a_running_stream_waits_for_it(spark, lake, tmp_p
     )
     with running_stream(spark, lake) as stream:
         wait_for(lambda: current_holder(lake, INGEST_QUERY) is not None, 120, "stream lease")
-        lakehouse = LakehouseResource(
-            lake_root=lake.lake_root,
-            checkpoint_root=lake.checkpoint_root,
-            topic_prefix=lake.topic_prefix,
-            legacy_db_url=db_url,
-            reports_dir=str(tmp_path / "reports"),
+        lakehouse = LakehouseResource.over(
+            lake, legacy_db_url=db_url, reports_dir=str(tmp_path / "reports")
         )
         job = defs.resolve_job_def("nightly_parity_job")
         result = job.execute_in_process(

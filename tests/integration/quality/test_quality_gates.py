@@ -92,11 +92,7 @@ def test_quality_from_the_shell_exits_1_and_names_the_failures(lake):
 
 
 def test_failing_silver_blocks_that_days_gold_only(spark, lake):
-    lakehouse = LakehouseResource(
-        lake_root=lake.lake_root,
-        checkpoint_root=lake.checkpoint_root,
-        topic_prefix=lake.topic_prefix,
-    )
+    lakehouse = LakehouseResource.over(lake)
     job = defs.resolve_job_def("gold_daily_job")
     clean = job.execute_in_process(partition_key=str(CLEAN), resources={"lakehouse": lakehouse})
     assert clean.success

@@ -37,19 +37,22 @@ def test_v2_events_carry_the_v2_fields():
     assert all("cache_hit" in e["payload"] and "model_provider" in e["payload"] for e in outcomes)
 
 
-def test_a_turn_builder_chains_its_events_on_its_clock():
-    agent = AGENTS["support-bot"]
-    identity = AgentIdentity(
-        "acme", agent.name, agent.versions[0], agent.prompts[0], "llama-3.3-70b"
-    )
-    turn = TurnBuilder(
-        random.Random(1),
+def a_turn(agent_name: str, *, newer: bool, model: str, seed: int, schema_version: int):
+    """A turn of one session of ``agent_name`` (its newer or older version), at END."""
+    agent = AGENTS[agent_name]
+    identity = AgentIdentity("acme", agent.name, agent.versions[newer], agent.prompts[newer], model)
+    return TurnBuilder(
+        random.Random(seed),
         identity=identity,
         agent=agent,
         session_id="ses-1",
         moment=END,
-        schema_version=1,
+        schema_version=schema_version,
     )
+
+
+def test_a_turn_builder_chains_its_events_on_its_clock():
+    turn = a_turn("support-bot", newer=False, model="llama-3.3-70b", seed=1, schema_version=1)
     first = turn.add("interaction", {"turn_id": turn.turn_id, "kind": "user_message"}, 0)
     second = turn.add("interaction", {"turn_id": turn.turn_id, "kind": "retrieval"}, 1.5)
     assert [e["event_id"] for e in turn.events] == [first, second]
@@ -59,18 +62,7 @@ def test_a_turn_builder_chains_its_events_on_its_clock():
 
 
 def test_a_whole_turn_ends_with_its_outcome_and_what_followed():
-    agent = AGENTS["billing-agent"]
-    identity = AgentIdentity(
-        "acme", agent.name, agent.versions[1], agent.prompts[1], "gpt-4.1-mini"
-    )
-    turn = TurnBuilder(
-        random.Random(3),
-        identity=identity,
-        agent=agent,
-        session_id="ses-1",
-        moment=END,
-        schema_version=2,
-    )
+    turn = a_turn("billing-agent", newer=True, model="gpt-4.1-mini", seed=3, schema_version=2)
     last = turn.build()
     types = [e["event_type"] for e in turn.events]
     assert types[:2] == ["interaction", "interaction"] and "outcome" in types

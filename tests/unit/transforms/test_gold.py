@@ -20,6 +20,7 @@ FEEDBACK = (
 
 @pytest.fixture
 def feedback(spark):
+    # fmt: off
     rows = [
         # stream events for bot 1.0 / p1
         (D, "acme", "bot", "1.0", "p1", "stream", "rating", 5, None, None, None, None, 1),
@@ -29,67 +30,18 @@ def feedback(spark):
         (D, "acme", "bot", "1.0", "p1", "stream", "correction", None, "down", None, None, None, 5),
         (D, "acme", "bot", "1.0", "p1", "stream", "escalation", None, None, None, None, None, 6),
         # mirrored app rows: row 7 edited 3 -> 4 (only v2 counts), row 8 deleted (not counted)
-        (
-            D,
-            "acme",
-            "bot",
-            "legacy-app",
-            None,
-            "legacy_mirror",
-            "rating",
-            3,
-            None,
-            "7",
-            1,
-            False,
-            7,
-        ),
-        (
-            D,
-            "acme",
-            "bot",
-            "legacy-app",
-            None,
-            "legacy_mirror",
-            "rating",
-            4,
-            None,
-            "7",
-            2,
-            False,
-            8,
-        ),
-        (
-            D,
-            "acme",
-            "bot",
-            "legacy-app",
-            None,
-            "legacy_mirror",
-            "thumbs",
-            None,
-            "down",
-            "8",
-            1,
-            False,
-            9,
-        ),
-        (
-            D,
-            "acme",
-            "bot",
-            "legacy-app",
-            None,
-            "legacy_mirror",
-            "thumbs",
-            None,
-            "down",
-            "8",
-            2,
-            True,
-            10,
-        ),
+        *[
+            (D, "acme", "bot", "legacy-app", None, "legacy_mirror", kind, rating, thumbs, row_id,
+             version, deleted, offset)
+            for kind, rating, thumbs, row_id, version, deleted, offset in (
+                ("rating", 3, None, "7", 1, False, 7),
+                ("rating", 4, None, "7", 2, False, 8),
+                ("thumbs", None, "down", "8", 1, False, 9),
+                ("thumbs", None, "down", "8", 2, True, 10),
+            )
+        ],
     ]
+    # fmt: on
     return spark.createDataFrame(rows, FEEDBACK)
 
 
