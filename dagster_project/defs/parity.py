@@ -80,7 +80,6 @@ nightly_parity_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(feedback_export, feedback_parity, agent_events)
     | dg.AssetSelection.assets(dg.AssetKey([constants.LEGACY, "feedback_mirror"]))
     | dg.AssetSelection.checks(parity_with_legacy),
-    partitions_def=constants.DAILY,
     description="Every night, for yesterday: legacy ETL, mirror, stream catch-up, parity report.",
 )
 
