@@ -1,5 +1,7 @@
 """The lakehouse resource: settings and the shared SparkSession for every asset."""
 
+from typing import Any
+
 import dagster as dg
 from pyspark.sql import SparkSession
 
@@ -22,14 +24,14 @@ class LakehouseResource(dg.ConfigurableResource):
     freshness_max_minutes: int = 0
 
     @classmethod
-    def over(cls, settings: Settings, **fields: str | int) -> "LakehouseResource":
+    def over(cls, settings: Settings, **fields: Any) -> "LakehouseResource":
         """A resource on the same lake, checkpoints and topics as ``settings`` (tests, scripts
         that build a lake first), with any other field given."""
         return cls(
             lake_root=settings.lake_root,
             checkpoint_root=settings.checkpoint_root,
             topic_prefix=settings.topic_prefix,
-            **fields,  # type: ignore[arg-type]  # pydantic checks each field's type
+            **fields,  # pydantic checks each field's type
         )
 
     def settings(self) -> Settings:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import click
 
 from pipelines.cli import analytics, contracts, infra, lake, legacy, stream
-from pipelines.cli.output import format_rows, progress
+from pipelines.cli.output import progress
 from pipelines.errors import AflError
 
-__all__ = ["cli", "format_rows", "main"]
+__all__ = ["cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

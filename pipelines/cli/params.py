@@ -7,7 +7,7 @@ same one-line message (click turns ``fail`` into "Invalid value for '--date': ..
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import click
 
@@ -57,7 +57,7 @@ MOMENT = MomentType()
 
 @dataclass(frozen=True)
 class DayRange:
-    """First and last day, both included."""
+    """First and last day, both included; refused before any work when they run backwards."""
 
     first: date
     last: date
@@ -65,6 +65,3 @@ class DayRange:
     def __post_init__(self) -> None:
         if self.last < self.first:
             raise click.UsageError(f"--to {self.last} is before --from {self.first}")
-
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)]

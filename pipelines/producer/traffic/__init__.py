@@ -14,39 +14,7 @@ valid distinct events per type and bad records per kind.
 - ``generator``: ``TrafficGenerator``, its ``TrafficManifest`` and ``send_traffic``
 """
 
-from pipelines.producer.traffic.catalog import (
-    AGENTS,
-    COMMENTS,
-    ESCALATION_REASONS,
-    MODELS,
-    POLICIES,
-    TENANTS,
-    TOOL_ERRORS,
-    AgentProfile,
-    ModelPrice,
-)
-from pipelines.producer.traffic.generator import (
-    RECENT_WINDOW,
-    TrafficGenerator,
-    TrafficManifest,
-    send_traffic,
-)
+from pipelines.producer.traffic.generator import TrafficGenerator, TrafficManifest, send_traffic
 from pipelines.producer.traffic.records import BAD_KINDS, GeneratedRecord
 
-__all__ = [
-    "AGENTS",
-    "BAD_KINDS",
-    "COMMENTS",
-    "ESCALATION_REASONS",
-    "MODELS",
-    "POLICIES",
-    "RECENT_WINDOW",
-    "TENANTS",
-    "TOOL_ERRORS",
-    "AgentProfile",
-    "GeneratedRecord",
-    "ModelPrice",
-    "TrafficGenerator",
-    "TrafficManifest",
-    "send_traffic",
-]
+__all__ = ["BAD_KINDS", "GeneratedRecord", "TrafficGenerator", "TrafficManifest", "send_traffic"]

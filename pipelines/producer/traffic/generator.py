@@ -81,7 +81,7 @@ class TrafficGenerator:
         self.days_back = days_back
         self.schema_version = schema_version
         self.bad_count = round(events * bad_fraction)
-        if self.bad_count == events and self.bad_count > BAD_KINDS.index("duplicate"):
+        if self.bad_count == events and "duplicate" in BAD_KINDS[: self.bad_count]:
             # a duplicate re-sends a valid event: all-bad traffic has none to re-send
             raise ValueError("bad_fraction leaves no valid event for the duplicates to copy")
         self.manifest = TrafficManifest(

@@ -7,9 +7,8 @@ import pytest
 
 from dagster_project.definitions import defs
 from dagster_project.resources import LakehouseResource
-from pipelines.legacy.app_db import engine_for
-from pipelines.legacy.seed import seed_app_db
 from tests.support.kafka import create_registry_topics
+from tests.support.legacy import seeded_app_db
 
 pytestmark = pytest.mark.integration
 
@@ -18,14 +17,7 @@ def test_the_nightly_job_materializes_a_partition_with_verdict_and_report(
     kafka_broker, settings, tmp_path
 ):
     create_registry_topics(settings)
-    db_url = f"sqlite:///{tmp_path / 'app.db'}"
-    seed_app_db(
-        engine_for(db_url),
-        seed=5,
-        events=3000,
-        days_back=2,
-        end_time=datetime(2026, 11, 20, 23, tzinfo=UTC),
-    )
+    db_url = seeded_app_db(tmp_path)
     lakehouse = LakehouseResource.over(
         settings, legacy_db_url=db_url, reports_dir=str(tmp_path / "reports")
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,9 @@ from dagster_project.resources import LakehouseResource
 from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.ingest.lease import RunMode, current_holder
-from pipelines.legacy.app_db import engine_for
-from pipelines.legacy.seed import seed_app_db
 from tests import AFL
 from tests.support.lake import assert_lake_exact, silver_counts
+from tests.support.legacy import seeded_app_db
 from tests.support.streams import produce, running_stream, wait_committed, wait_for
 
 pytestmark = pytest.mark.integration
@@ -113,14 +111,7 @@ def test_a_second_stream_is_refused_and_a_killed_holder_is_taken_over(spark, lak
 
 
 def test_the_nightly_job_beside_a_running_stream_waits_for_it(spark, lake, tmp_path):
-    db_url = f"sqlite:///{tmp_path / 'app.db'}"
-    seed_app_db(
-        engine_for(db_url),
-        seed=5,
-        events=3000,
-        days_back=2,
-        end_time=datetime(2026, 11, 20, 23, tzinfo=UTC),
-    )
+    db_url = seeded_app_db(tmp_path)
     with running_stream(spark, lake) as stream:
         wait_for(lambda: current_holder(lake, INGEST_QUERY) is not None, 120, "stream lease")
         lakehouse = LakehouseResource.over(
