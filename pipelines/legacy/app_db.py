@@ -63,7 +63,8 @@ def create_schema(engine: Engine) -> None:
     try:
         metadata.create_all(engine)
     except OperationalError as exc:
-        raise AflError(f"cannot reach the legacy app database: {exc.orig}") from None
+        reason = " ".join(str(exc.orig).split())  # libpq's message spans lines
+        raise AflError(f"cannot reach the legacy app database: {reason}") from None
 
 
 def utc_naive(moment: datetime) -> datetime:

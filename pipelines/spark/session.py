@@ -15,6 +15,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from pyspark import SparkContext
+from pyspark.logger import PySparkLogger
 from pyspark.sql import SparkSession
 
 from pipelines.settings import Settings
@@ -112,6 +113,7 @@ def get_spark(
             spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     _no_jars_on_python_path(spark.sparkContext)
+    _no_error_logs_before_raising()
     return spark
 
 
@@ -123,6 +125,14 @@ def quiet_jvm_loggers(spark: SparkSession, names: Sequence[str], level: str = "E
     configurator = jvm.org.apache.logging.log4j.core.config.Configurator
     for name in names:
         configurator.setLevel(name, jvm.org.apache.logging.log4j.Level.getLevel(level))
+
+
+def _no_error_logs_before_raising() -> None:
+    """PySpark 4 logs every analysis error, JVM trace included, as it builds the exception
+    it then raises: a CLI mistake would print a page before its one line. The exception
+    keeps the whole message; whoever catches it decides what to print."""
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
 
 
 def _no_jars_on_python_path(sc: SparkContext) -> None:

@@ -1,6 +1,6 @@
 """The legacy path against the stream: seed, nightly ETL, mirror, stream, parity."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -8,57 +8,19 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 from sqlalchemy import select, update
 
-from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.legacy.app_db import FEEDBACK, engine_for
 from pipelines.legacy.etl import run_nightly_etl
-from pipelines.legacy.mirror import run_mirror
-from pipelines.legacy.seed import seed_app_db
 from pipelines.parity.config import load_parity_config
 from pipelines.parity.run import run_parity
-from tests.support.kafka import create_registry_topics
-from tests.support.lake import assert_lake_exact
+from tests.support.legacy import DAYS, END, legacy_and_stream
 
 pytestmark = pytest.mark.integration
-
-END = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
-DAYS = [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
-
-
-def prepare(spark, settings) -> dict[date, int]:
-    """The whole legacy and stream path for three days; export rows per day."""
-    create_registry_topics(settings)
-    engine = engine_for(settings.legacy_db_url)
-    seed_app_db(engine, seed=3, events=6000, end_time=END, days_back=3)
-    exported = {day: run_nightly_etl(spark, settings, day).rows for day in DAYS}
-    run_mirror(spark, settings)
-    run_ingest(spark, settings, CATCH_UP)
-    assert_lake_exact(spark, settings)
-    return exported
-
-
-@pytest.fixture
-def sqlite_lake(kafka_broker, settings, tmp_path):
-    return settings.with_overrides(
-        legacy_db_url=f"sqlite:///{tmp_path / 'app.db'}", reports_dir=str(tmp_path / "reports")
-    )
-
-
-@pytest.fixture
-def postgres_lake(kafka_broker, settings, tmp_path, postgres_url):
-    from sqlalchemy import text
-
-    engine = engine_for(postgres_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS feedback"))
-    return settings.with_overrides(
-        legacy_db_url=postgres_url, reports_dir=str(tmp_path / "reports")
-    )
 
 
 @pytest.mark.parametrize("lake_fixture", ["sqlite_lake", "postgres_lake"])
 def test_every_day_is_green_with_zero_differences(spark, request, lake_fixture):
     settings = request.getfixturevalue(lake_fixture)
-    exported = prepare(spark, settings)
+    exported = legacy_and_stream(spark, settings)
     assert sum(exported.values()) > 250
     for day in DAYS:
         report = run_parity(spark, settings, day)
@@ -97,7 +59,7 @@ def test_every_day_is_green_with_zero_differences(spark, request, lake_fixture):
 
 def test_injected_differences_are_named_classified_and_judged(spark, sqlite_lake):
     settings = sqlite_lake
-    prepare(spark, settings)
+    legacy_and_stream(spark, settings)
     config = load_parity_config()
     config = config.with_rule("rating", abs_tolerance=1)
     config = config.__class__(**{**config.__dict__, "promote_after_green_days": 2})
@@ -162,18 +124,3 @@ def test_injected_differences_are_named_classified_and_judged(spark, sqlite_lake
     markdown = Path(report.report_markdown).read_text()
     assert f"missing_in_stream examples: {', '.join(key(i) for i in deleted_in_stream)}" in markdown
     assert "cutover: **compare** — recommendation: **rollback**" in markdown
-
-
-def test_rerunning_the_mirror_for_the_same_window_adds_nothing(spark, sqlite_lake):
-    settings = sqlite_lake
-    prepare(spark, settings)
-    feedback = settings.lake_path("silver", "feedback")
-    before = spark.read.format("delta").load(feedback).count()
-    again = run_mirror(spark, settings, replay_from=datetime(2026, 1, 1))
-    assert again.published > 250
-    run_ingest(spark, settings, CATCH_UP)
-    assert_lake_exact(spark, settings)
-    assert spark.read.format("delta").load(feedback).count() == before
-    mirrored = spark.read.format("delta").load(feedback).where(F.col("source") == "legacy_mirror")
-    assert mirrored.count() == before
-    assert mirrored.where(F.col("deleted")).count() == 6  # tombstones for the soft deletes

@@ -1,3 +1,5 @@
+"""The entry point: every mistake is one line on stderr with an exit code, never a trace."""
+
 from pipelines.cli import main
 
 
@@ -15,8 +17,8 @@ def test_bad_setting_is_one_line(capsys, monkeypatch):
     ]
 
 
-def test_spark_packages_prints_the_submit_list(capsys):
-    assert main(["spark", "packages"]) == 0
-    assert capsys.readouterr().out.strip() == (
-        "io.delta:delta-spark_2.13:4.0.0,org.apache.spark:spark-sql-kafka-0-10_2.13:4.0.0"
-    )
+def test_no_arguments_prints_the_help_and_exits_0(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Usage: afl [OPTIONS] COMMAND [ARGS]...")
+    assert "stream" in out and "parity" in out and "quarantine" in out

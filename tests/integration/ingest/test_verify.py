@@ -1,4 +1,5 @@
-"""The ingest acceptance through the shell: afl produce -> afl stream --available-now."""
+"""The ingest acceptance through the shell (afl produce -> afl stream --available-now), and
+the proofs about the lake it leaves: `afl verify offsets` and `afl verify lake`."""
 
 import json
 import os

@@ -1,3 +1,6 @@
+"""Topics from the registry, created once with their partitions and retention: the admin
+client through `afl topics create`, run twice."""
+
 import os
 import subprocess
 
