@@ -18,10 +18,15 @@ class SettingsError(AflError):
 
 
 def root_cause(message: str) -> str:
-    """The innermost 'SomeError: text' line of a Python/JVM trace, for a one-line message."""
-    causes = re.findall(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception)): (.+)$", message, re.M)
+    """The innermost 'SomeError: text' line of a Python/JVM trace, for a one-line message.
+
+    JVM causes come as 'Caused by: a.b.SomeException: text', and py4j puts the JVM's first
+    line after ': '; the last such line is the innermost cause."""
+    causes = re.findall(
+        r"^\s*(?:Caused by: |: )?(?:[\w.$]+\.)?(\w+(?:Error|Exception)): (.+)$", message, re.M
+    )
     if causes:
         name, text = causes[-1]
         return f"{name}: {text.strip()}"
     lines = message.strip().splitlines()
-    return lines[0] if lines else message
+    return lines[0] if lines else ""

@@ -79,7 +79,8 @@ class JudgeClient:
             request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-                    return _verdict(json.loads(response.read()))
+                    answer = response.read()
+                return _verdict(answer)
             except urllib.error.HTTPError as exc:
                 last = f"HTTP {exc.code} from {self.url}"
                 if exc.code < 500 and exc.code != 429:
@@ -91,14 +92,17 @@ class JudgeClient:
         raise JudgeError(f"the judge failed after {self.max_retries + 1} attempts: {last}")
 
 
-def _verdict(response: Mapping[str, Any]) -> JudgeVerdict:
+def _verdict(body: bytes) -> JudgeVerdict:
+    """The verdict in an answer's body; anything else (a proxy's HTML page, a reply that is
+    not the JSON asked for) is a JudgeError saying what."""
     try:
+        response: Mapping[str, Any] = json.loads(body)
         content = json.loads(response["choices"][0]["message"]["content"])
         return JudgeVerdict(
             score=float(content["score"]),
             label=str(content["label"]),
             explanation=str(content.get("explanation", "")),
-            tokens=int(response.get("usage", {}).get("total_tokens", 0)),
+            tokens=int((response.get("usage") or {}).get("total_tokens", 0)),
         )
     except (KeyError, IndexError, TypeError, ValueError, json.JSONDecodeError) as exc:
         raise JudgeError(f"the judge's answer is not the expected JSON: {exc}") from None

@@ -54,8 +54,11 @@ def load_parity_config(path: str | Path | None = None) -> ParityConfig:
     except FileNotFoundError:
         raise AflError(f"parity config not found: {source}") from None
     except yaml.YAMLError as exc:
-        raise AflError(f"parity config {source} is not valid YAML: {exc}") from None
+        reason = " ".join(str(exc).split())  # PyYAML's message spans lines
+        raise AflError(f"parity config {source} is not valid YAML: {reason}") from None
     try:
+        if not isinstance(doc["columns"], dict):
+            raise AflError(f"parity config {source}: columns must map each column to its rule")
         columns = []
         for name, spec in doc["columns"].items():
             rule = ColumnRule(column=name, **spec)
@@ -65,15 +68,38 @@ def load_parity_config(path: str | Path | None = None) -> ParityConfig:
                 raise AflError(f"{source}: column {name}: type must be one of {', '.join(TYPES)}")
             columns.append(rule)
         thresholds, cutover = doc["thresholds"], doc["cutover"]
+
+        def rate(name: str) -> float:
+            return _number(source, name, thresholds[name], float, 0.0, 1.0)
+
+        def days(name: str) -> int:
+            return int(_number(source, name, cutover[name], int, 1, None))
+
         return ParityConfig(
             key=doc["key"],
-            lag_window_minutes=float(doc["lag_window_minutes"]),
+            lag_window_minutes=_number(
+                source, "lag_window_minutes", doc["lag_window_minutes"], float, 0.0, None
+            ),
             columns=tuple(columns),
-            yellow_max_missing_rate=float(thresholds["yellow_max_missing_rate"]),
-            yellow_max_mismatch_rate=float(thresholds["yellow_max_mismatch_rate"]),
-            promote_after_green_days=int(cutover["promote_after_green_days"]),
-            retire_after_green_days=int(cutover["retire_after_green_days"]),
-            examples=int(doc.get("examples", 10)),
+            yellow_max_missing_rate=rate("yellow_max_missing_rate"),
+            yellow_max_mismatch_rate=rate("yellow_max_mismatch_rate"),
+            promote_after_green_days=days("promote_after_green_days"),
+            retire_after_green_days=days("retire_after_green_days"),
+            examples=int(_number(source, "examples", doc.get("examples", 10), int, 0, None)),
         )
     except (KeyError, TypeError) as exc:
         raise AflError(f"parity config {source} is missing or misnames {exc}") from None
+
+
+def _number(
+    source: Path, name: str, raw: Any, kind: type, low: float | None, high: float | None
+) -> float:
+    """One threshold, checked: a number of the right kind within its range."""
+    whole = kind is int
+    if isinstance(raw, bool) or not isinstance(raw, int if whole else (int, float)):
+        what = "a whole number" if whole else "a number"
+        raise AflError(f"parity config {source}: {name} must be {what}, got {raw!r}")
+    if (low is not None and raw < low) or (high is not None and raw > high):
+        bounds = f"{low}..{high}" if high is not None else f"at least {low}"
+        raise AflError(f"parity config {source}: {name} must be {bounds}, got {raw!r}")
+    return float(raw)

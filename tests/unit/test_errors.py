@@ -4,8 +4,6 @@ The traces are shortened copies of what PySpark 4.0 raises (``str(exc)``): a Py4
 of a failed write, a Python worker's traceback, a streaming query's nested causes.
 """
 
-import pytest
-
 from pipelines.errors import AflError, SettingsError, root_cause
 
 PART = "file:/lake/bronze/agent_events/part-00000-ba0b214b-c000.snappy.parquet"
@@ -55,21 +53,11 @@ Traceback (most recent call last):
 ValueError: invalid literal for int() with base 10: 'five'
 """
 
-# Known bug: the pattern matches only lines that *start* with a class name, so the JVM
-# lines py4j prefixes with ": " and every "Caused by: ..." line are never candidates.
-MISSES_JVM_CAUSES = pytest.mark.xfail(
-    strict=True,
-    reason="root_cause ignores 'Caused by: ' lines and py4j's ': '-prefixed line "
-    "(pipelines/errors.py, the regex in root_cause)",
-)
 
-
-@MISSES_JVM_CAUSES
 def test_a_py4j_trace_gives_the_innermost_jvm_cause():
     assert root_cause(PY4J_TRACE) == f"FileNotFoundException: File {PART} does not exist"
 
 
-@MISSES_JVM_CAUSES
 def test_a_nested_trace_gives_its_last_caused_by():
     assert root_cause(NESTED_TRACE) == (
         "TimeoutException: Timeout of 60000ms expired before the position for partition "
@@ -107,8 +95,9 @@ def test_a_plain_message_gives_its_first_line():
     assert root_cause("write error: disk full\nmore") == "write error: disk full"
 
 
-def test_empty_text_gives_empty_text():
+def test_empty_or_blank_text_gives_empty_text():
     assert root_cause("") == ""
+    assert root_cause("  \n ") == ""
 
 
 def test_a_bad_setting_is_an_afl_error():

@@ -135,15 +135,29 @@ def test_a_missing_or_misnamed_setting_is_named(tmp_path, old, new, named):
     assert str(error.value) == f"parity config {path} is missing or misnames {named}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="float()/int() of a threshold runs inside a try that catches only KeyError and "
-    "TypeError (pipelines/parity/config.py, load_parity_config): a raw ValueError escapes",
-)
-def test_a_threshold_that_is_not_a_number_is_an_afl_error(tmp_path):
-    path = _config(
-        tmp_path, VALID.replace("yellow_max_missing_rate: 0.01", "yellow_max_missing_rate: lots")
-    )
-    with pytest.raises(AflError, match="yellow_max_missing_rate"):
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        ("yellow_max_missing_rate: 0.01", "yellow_max_missing_rate: lots",
+         "yellow_max_missing_rate must be a number, got 'lots'"),
+        ("yellow_max_missing_rate: 0.01", "yellow_max_missing_rate: 1.5",
+         "yellow_max_missing_rate must be 0.0..1.0, got 1.5"),
+        ("promote_after_green_days: 5", "promote_after_green_days: -2",
+         "promote_after_green_days must be at least 1, got -2"),
+        ("promote_after_green_days: 5", "promote_after_green_days: 2.5",
+         "promote_after_green_days must be a whole number, got 2.5"),
+    ],
+)  # fmt: skip
+def test_a_threshold_out_of_its_kind_or_range_is_named(tmp_path, old, new, why):
+    assert old in VALID
+    path = _config(tmp_path, VALID.replace(old, new))
+    with pytest.raises(AflError) as error:
         load_parity_config(path)
+    assert str(error.value) == f"parity config {path}: {why}"
+
+
+def test_columns_written_as_a_list_are_refused(tmp_path):
+    path = _config(tmp_path, "key: id\ncolumns:\n  - rating\n")
+    with pytest.raises(AflError) as error:
+        load_parity_config(path)
+    assert str(error.value) == f"parity config {path}: columns must map each column to its rule"
