@@ -33,18 +33,16 @@ APP_ROW_SCHEMA = T.StructType(
 
 
 def legacy_key(numeric_id: Column) -> Column:
-    """The warehouse's key format for an app row id."""
-    return F.concat(F.lit("FB-"), F.lpad(numeric_id.cast("string"), 8, "0"))
+    """The warehouse's key format for an app row id: at least eight digits, never cut (lpad
+    would cut a ninth digit and give two rows one key)."""
+    return F.format_string("FB-%08d", numeric_id.cast("long"))
 
 
 def feedback_export(rows: DataFrame, day: date, exported_at: datetime) -> DataFrame:
     """App rows -> the export rows for ``day``: created that day, not soft-deleted."""
-    start = datetime(day.year, day.month, day.day)
-    kept = rows.where(
-        (F.col("created_at") >= F.lit(start))
-        & (F.col("created_at") < F.lit(start) + F.expr("INTERVAL 1 DAY"))
-        & F.col("deleted_at").isNull()
-    )
+    # The day by the session's time zone (UTC), not by the Python process's: a datetime
+    # literal would be read in the host's local zone.
+    kept = rows.where((F.to_date("created_at") == F.lit(day)) & F.col("deleted_at").isNull())
     return kept.select(
         legacy_key(F.col("id")).alias("feedback_id"),
         "tenant_id",
@@ -57,7 +55,7 @@ def feedback_export(rows: DataFrame, day: date, exported_at: datetime) -> DataFr
         F.date_trunc("second", "created_at").alias("created_at"),
         F.date_trunc("second", "updated_at").alias("updated_at"),
         F.lit(day).alias("export_date"),
-        F.lit(exported_at).cast("timestamp").alias("exported_at"),
+        F.lit(exported_at.isoformat(sep=" ")).cast("timestamp").alias("exported_at"),
     )
 
 

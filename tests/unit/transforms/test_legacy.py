@@ -2,6 +2,7 @@
 quirks (keys, upper-case thumbs, trimmed comments, whole seconds), and feedback reduced to the
 current version of each mirrored app row."""
 
+import time
 from datetime import date, datetime
 
 import pytest
@@ -49,10 +50,6 @@ def test_keys_are_the_id_zero_padded_to_eight_digits(spark):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lpad cuts a longer id to eight characters: ids 123456789 and 123456780 share a key",
-)
 def test_an_id_longer_than_eight_digits_keeps_every_digit(spark):
     assert keys(spark, [123456789, 123456780]) == ["FB-123456789", "FB-123456780"]
 
@@ -119,3 +116,27 @@ def test_current_versions_keep_each_mirrored_rows_newest_live_version(spark):
     kept = ["e1", "e2", "e4", "e8", "e9", "e11", "e13"]
     assertDataFrameEqual(current_versions(feedback), feedback.where(F.col("event_id").isin(kept)))
     assert current_versions(feedback).columns == feedback.columns
+
+
+@pytest.fixture
+def berlin_host(monkeypatch):
+    """The Python process in Europe/Berlin; the session stays on UTC."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_day_and_the_export_time_do_not_follow_the_hosts_time_zone(spark, berlin_host):
+    created = {1: "2026-11-20 23:30:00", 2: "2026-11-21 00:10:00", 3: "2026-11-19 23:50:00"}
+    rows = spark.createDataFrame([app_row(i, None) for i in created], APP_ROW_SCHEMA)
+    when = F.create_map(*[F.lit(x) for kv in created.items() for x in kv])[F.col("id")]
+    rows = rows.withColumn("created_at", when.cast("timestamp")).withColumn(
+        "updated_at", F.col("created_at")
+    )
+    export = feedback_export(rows, D, datetime(2026, 11, 21, 2, 0, 5))
+    shown = export.select(
+        "feedback_id", F.date_format("exported_at", "yyyy-MM-dd HH:mm:ss").alias("at")
+    )
+    assert [tuple(r) for r in shown.collect()] == [("FB-00000001", "2026-11-21 02:00:05")]
