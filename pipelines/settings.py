@@ -9,6 +9,7 @@ on a cluster, point ``AFL_LAKE_ROOT`` and ``AFL_CHECKPOINT_ROOT`` at an object s
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -16,6 +17,11 @@ from pathlib import Path
 from pipelines.errors import SettingsError
 
 ENV_PREFIX = "AFL_"
+# Public, so only for lakes on this machine: a lake elsewhere must bring its own salt.
+DEFAULT_HASH_SALT = "afl-local-salt"
+# Shown as "<redacted>" by repr; each can be read from a file too (AFL_<NAME>_FILE).
+SECRET_SETTINGS = ("hash_salt", "judge_api_key")
+REDACTED = "<redacted>"
 
 
 def checkout_root() -> Path | None:
@@ -63,6 +69,25 @@ class Settings:
     stream_lease_seconds: int
     metrics_port: int
 
+    def __post_init__(self) -> None:
+        if self.hash_salt == DEFAULT_HASH_SALT and not is_local(self.lake_root):
+            raise SettingsError(
+                f"AFL_HASH_SALT is the public default, refused for the lake at {self.lake_root}: "
+                "set AFL_HASH_SALT or AFL_HASH_SALT_FILE to a secret of the lake's own"
+            )
+
+    def __repr__(self) -> str:
+        """Every field, with secrets and the password of a database URL redacted."""
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_SETTINGS and value:
+                value = REDACTED
+            elif isinstance(value, str):
+                value = redact_url(value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Read ``AFL_*`` variables; anything unset takes its local default.
@@ -82,11 +107,16 @@ class Settings:
         AFL_CONTRACTS_DIR             event contracts folder (default: the ones shipped);
                                       read by pipelines.contracts.registry on every event
         AFL_HASH_SALT                 salt for hashing PII and user text in general tables
+                                      (the default is public: refused for a lake that is
+                                      not on this machine)
         AFL_REPORTS_DIR               where parity reports are written (local folder)
         AFL_PARITY_CONFIG             parity rules and thresholds (YAML; default: shipped)
         AFL_EXPECTATIONS_DIR          Great Expectations suites (default: <checkout>/expectations)
         AFL_JUDGE_URL                 OpenAI-compatible endpoint for model-based evaluators
         AFL_JUDGE_MODEL               the judge's model name; AFL_JUDGE_API_KEY its bearer token
+        AFL_HASH_SALT_FILE, AFL_JUDGE_API_KEY_FILE
+                                      the same secrets read from a file (mounted secrets);
+                                      a variable and its file together are refused
         AFL_FRESHNESS_MAX_MINUTES     silver older than this fails its freshness check
         AFL_DEDUP_HORIZON_MINUTES     a copy of an event arriving within this long of the
                                       first is caught whatever it carries (see
@@ -112,13 +142,13 @@ class Settings:
             spark_driver_memory=env.get("AFL_SPARK_DRIVER_MEMORY") or "2g",
             spark_ivy_settings=env.get("AFL_SPARK_IVY_SETTINGS") or "",
             topic_prefix=env.get("AFL_TOPIC_PREFIX") or "",
-            hash_salt=env.get("AFL_HASH_SALT") or "afl-local-salt",
+            hash_salt=_secret(env, "AFL_HASH_SALT") or DEFAULT_HASH_SALT,
             reports_dir=env.get("AFL_REPORTS_DIR") or str(state / "reports"),
             parity_config=env.get("AFL_PARITY_CONFIG") or "",
             expectations_dir=env.get("AFL_EXPECTATIONS_DIR") or "",
             judge_url=env.get("AFL_JUDGE_URL") or "",
             judge_model=env.get("AFL_JUDGE_MODEL") or "judge-small",
-            judge_api_key=env.get("AFL_JUDGE_API_KEY") or "",
+            judge_api_key=_secret(env, "AFL_JUDGE_API_KEY"),
             freshness_max_minutes=_int(env, "AFL_FRESHNESS_MAX_MINUTES", 120),
             dedup_horizon_minutes=_int(env, "AFL_DEDUP_HORIZON_MINUTES", 15),
             dedup_clock_skew_minutes=_int(env, "AFL_DEDUP_CLOCK_SKEW_MINUTES", 5),
@@ -149,6 +179,30 @@ class Settings:
     def topic_name(self, logical_name: str) -> str:
         """The physical Kafka topic for a registry name."""
         return f"{self.topic_prefix}{logical_name}"
+
+
+def is_local(root: str) -> bool:
+    """A path or file:// URI on this machine, not an object store or a cluster filesystem."""
+    return root.startswith("file:") or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", root) is None
+
+
+def redact_url(text: str) -> str:
+    """``scheme://user:password@host`` with the password replaced; other text unchanged."""
+    return re.sub(r"(://[^/:@\s]+):[^@/\s]+@", rf"\1:{REDACTED}@", text)
+
+
+def _secret(env: Mapping[str, str], name: str) -> str:
+    """A secret from its variable or from the file ``<name>_FILE`` names (trailing newline
+    dropped); never both."""
+    value, file = env.get(name) or "", env.get(f"{name}_FILE") or ""
+    if value and file:
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    if not file:
+        return value
+    try:
+        return Path(file).read_text().rstrip("\r\n")
+    except OSError as exc:
+        raise SettingsError(f"{name}_FILE: cannot read {file}: {exc.strerror}") from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
 from pipelines.evaluators.base import Evaluator
+from pipelines.settings import REDACTED, redact_url
 
 SYSTEM_PROMPT = (
     "You evaluate AI agent answers. Reply with one JSON object: "
@@ -59,6 +60,10 @@ class JudgeClient:
         self.max_retries = max_retries
         self.backoff_s = backoff_s
 
+    def __repr__(self) -> str:
+        key = REDACTED if self.api_key else ""
+        return f"JudgeClient(url={redact_url(self.url)!r}, model={self.model!r}, api_key={key!r})"
+
     def judge(self, prompt: str) -> JudgeVerdict:
         body = json.dumps(
             {
@@ -82,11 +87,11 @@ class JudgeClient:
                     answer = response.read()
                 return _verdict(answer)
             except urllib.error.HTTPError as exc:
-                last = f"HTTP {exc.code} from {self.url}"
+                last = f"HTTP {exc.code} from {redact_url(self.url)}"
                 if exc.code < 500 and exc.code != 429:
                     raise JudgeError(last) from None
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-                last = f"{self.url} unreachable: {getattr(exc, 'reason', exc)}"
+                last = f"{redact_url(self.url)} unreachable: {getattr(exc, 'reason', exc)}"
             if attempt < self.max_retries:
                 time.sleep(self.backoff_s * 2**attempt)
         raise JudgeError(f"the judge failed after {self.max_retries + 1} attempts: {last}")

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from pipelines.errors import AflError
+from pipelines.settings import redact_url
 
 metadata = MetaData()
 
@@ -48,7 +49,7 @@ def engine_for(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise AflError(
-            f"not a database URL: {url!r} (sqlite:///path or postgresql://...)"
+            f"not a database URL: {redact_url(url)!r} (sqlite:///path or postgresql://...)"
         ) from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

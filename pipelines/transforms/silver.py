@@ -7,7 +7,7 @@ foreachBatch) and the quarantine replay (over quarantined records).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.metadata import version as package_version
 from typing import Any
@@ -41,6 +41,7 @@ from pipelines.governance.classification import (
     retention_until,
     source_from_headers,
 )
+from pipelines.settings import DEFAULT_HASH_SALT
 from pipelines.transforms.schemas import COORDINATES, QUARANTINE_SCHEMA
 
 PIPELINE_VERSION = package_version("agent-feedback-lakehouse")
@@ -81,7 +82,7 @@ class IngestRules:
     topic_event_types: Mapping[str, Sequence[str]]  # physical topic -> event types it carries
     topic_classification: Mapping[str, str]  # event type -> its topic's classification
     dlq_topics: Sequence[str] = ()
-    hash_salt: str = "afl-local-salt"
+    hash_salt: str = field(default=DEFAULT_HASH_SALT, repr=False)
 
 
 _EXPRESSIONS: dict[tuple[object, ...], Any] = {}
