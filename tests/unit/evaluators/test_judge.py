@@ -205,3 +205,12 @@ def test_an_unreachable_judge_is_retried_then_named():
         f"the judge failed after 3 attempts: {url}/chat/completions unreachable: "
         "[Errno 111] Connection refused"
     )
+
+
+def test_the_client_shows_where_it_calls_but_not_its_key_or_a_password_in_its_url():
+    client = JudgeClient("https://judge:url-pass@llm.internal/v1", "judge-small", api_key=SECRET)
+    assert repr(client) == (
+        "JudgeClient(url='https://judge:<redacted>@llm.internal/v1/chat/completions', "
+        "model='judge-small', api_key='<redacted>')"
+    )
+    assert repr(JudgeClient("http://localhost:1/v1", "m")).endswith("api_key='')")
