@@ -31,7 +31,13 @@ from pipelines.spark.tables import TableSpec, ensure_table
 
 ROWS_PER_FILE = 500_000
 # Properties a table created by an earlier version is brought up to when the stream opens it.
-UPGRADED_PROPERTIES = ("delta.dataSkippingStatsColumns", "delta.checkpointInterval")
+UPGRADED_PROPERTIES = (
+    "delta.dataSkippingStatsColumns",
+    "delta.checkpointInterval",
+    "afl.classification",
+    "afl.retention_days",
+    "afl.contains_user_text",
+)
 
 
 class TableAppender:

@@ -10,7 +10,9 @@ Each check reads what the stream wrote and says, in one line, whether the promis
 - restricted companions: each general row carrying user text or PII has exactly one
   restricted row, and each restricted row one general row;
 - one row per event_id in every silver table;
-- traceable: every silver and quarantine row points at a bronze record.
+- traceable: every silver and quarantine row points at a bronze record;
+- governed: every row's classification and retention are its table's (silver, restricted
+  companions, quarantine).
 
 They assume one silver checkpoint lineage (a reset checkpoint re-reads bronze: its second
 pass would count everything as duplicates).
@@ -39,6 +41,7 @@ from pipelines.spark.tables import (
     QUARANTINE,
     SILVER_TABLE_FOR,
     STREAM_PROGRESS,
+    TableSpec,
     silver_restricted_spec,
     silver_spec,
 )
@@ -72,6 +75,7 @@ def verify_lake(spark: SparkSession, settings: Settings) -> list[Check]:
         ("restricted companions", lake.companions),
         ("one row per event_id", lake.unique_event_ids),
         ("traceable to bronze", lake.traceable),
+        ("governed rows", lake.governed),
     ]
     results = []
     for name, run in checks:
@@ -308,6 +312,56 @@ class _Lake:
         if problems:
             return False, "; ".join(problems)
         return True, f"{rows:,} silver and quarantine rows, each at a bronze record"
+
+    def governed(self) -> tuple[bool, str]:
+        """Rows say what their table says: its classification, and retention_until = the
+        row's time + the table's retention days. One job over every table."""
+        tables: list[tuple[TableSpec, DataFrame, str]] = []
+        for event_type in SILVER_TABLE_FOR:
+            spec = silver_spec(event_type)
+            if spec.qualified_name in self.general:
+                tables.append((spec, self.general[spec.qualified_name], "occurred_at"))
+            restricted = silver_restricted_spec(event_type, contract_set())
+            if restricted is not None and event_type in self.restricted:
+                tables.append((restricted, self.restricted[event_type], "occurred_at"))
+        if self.quarantine is not None:
+            tables.append((QUARANTINE, self.quarantine, "kafka_timestamp"))
+        problems, frames = [], []
+        for spec, frame, base in tables:
+            if not {"data_classification", "retention_until"} <= set(frame.columns):
+                problems.append(f"{spec.qualified_name}: rows without governance columns")
+                continue
+            classification = spec.properties["afl.classification"]
+            days = int(spec.properties["afl.retention_days"])
+            until = F.col(base) + F.make_interval(days=F.lit(days))
+            frames.append(
+                frame.select(
+                    F.lit(spec.qualified_name).alias("table"),
+                    (~F.col("data_classification").eqNullSafe(F.lit(classification)))
+                    .cast("int")
+                    .alias("wrong_class"),
+                    (~F.col("retention_until").eqNullSafe(until)).cast("int").alias("wrong_until"),
+                )
+            )
+        rows = 0
+        if frames:
+            for r in (
+                reduce(DataFrame.unionByName, frames)
+                .groupBy("table")
+                .agg(F.count("*").alias("n"), F.sum("wrong_class"), F.sum("wrong_until"))
+                .collect()
+            ):
+                rows += r["n"]
+                if r[2]:
+                    problems.append(f"{r['table']}: {r[2]} row(s) not of the table's class")
+                if r[3]:
+                    problems.append(f"{r['table']}: {r[3]} row(s) not kept as long as it says")
+        if problems:
+            return False, "; ".join(sorted(problems)[:SHOWN])
+        return (
+            True,
+            f"{rows:,} rows in {len(frames)} tables, each of its table's class and retention",
+        )
 
 
 def _read(spark: SparkSession, path: str) -> DataFrame | None:

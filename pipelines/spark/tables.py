@@ -188,8 +188,10 @@ QUARANTINE = TableSpec(
         ),
         "afl.layer": "silver",
         "afl.classification": "restricted",
+        "afl.retention_days": str(RETENTION_DAYS["restricted"]),
+        "afl.contains_user_text": "true",
     },
-    comment="Every record that could not become a silver row, with its reason.",
+    comment="Every record that could not become a silver row, with its reason (raw values).",
 )
 
 STREAM_PROGRESS = TableSpec(

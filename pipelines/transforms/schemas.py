@@ -65,6 +65,9 @@ QUARANTINE_SCHEMA = T.StructType(
         T.StructField("ingest_batch_id", T.LongType()),
         T.StructField("duplicate_of", COORDINATES),
         T.StructField("differing_fields", T.ArrayType(T.StringType())),
+        T.StructField("tenant_id", T.StringType()),
+        T.StructField("data_classification", T.StringType()),
+        T.StructField("retention_until", T.TimestampType()),
     ]
 )
 

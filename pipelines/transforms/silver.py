@@ -37,6 +37,7 @@ from pipelines.contracts.spark_schema import (
 from pipelines.governance.classification import (
     RETENTION_DAYS,
     USER_TEXT,
+    general_classification,
     hashed,
     retention_until,
     source_from_headers,
@@ -391,6 +392,11 @@ def _quarantine_columns(has_duplicates: bool) -> list[Column | str]:
         F.lit(None).cast("timestamp").alias("replayed_at"),
         duplicate_of.alias("duplicate_of"),
         differing.alias("differing_fields"),
+        # Quarantine keeps raw values: restricted, for as long as restricted data is kept
+        # (from when the record was produced: a rejected record may carry no valid time).
+        F.get_json_object(F.col("value").cast("string"), "$.tenant_id").alias("tenant_id"),
+        F.lit("restricted").alias("data_classification"),
+        retention_until(F.col("kafka_timestamp"), "restricted").alias("retention_until"),
     ]
 
 
@@ -450,11 +456,17 @@ def _typed_columns(
     payload_type = schema["payload"].dataType
     assert isinstance(payload_type, T.StructType)  # the envelope's payload is an object
     parsed = F.from_json(F.col("value").cast("string"), schema)
+    topic_class = rules.topic_classification[event_type]
     columns: list[Column] = []
     for f in schema.fields:
         if f.name == "payload":
             continue
-        columns.append(F.col(f"_e.{f.name}").alias(f.name, metadata=f.metadata))
+        value = F.col(f"_e.{f.name}")
+        if f.name == "data_classification":
+            # The table's class, which the contract and the topic decide; the producer's
+            # own word stays in bronze's raw bytes.
+            value = F.lit(general_classification(topic_class))
+        columns.append(value.alias(f.name, metadata=f.metadata))
         if f.name == "occurred_at":
             columns.append(F.to_date(F.col("_e.occurred_at")).alias("event_date"))
     for f in payload_type.fields:
@@ -463,7 +475,6 @@ def _typed_columns(
     contains_pii = F.lit(False)
     for name in classified_fields:
         contains_pii = contains_pii | F.col(f"_e.payload.{name}").isNotNull()
-    topic_class = rules.topic_classification[event_type]
     columns += [
         F.col("_rescued").alias(RESCUED),
         contains_pii.alias("contains_pii"),
@@ -531,6 +542,8 @@ def _split_columns(
         if classes[name] == USER_TEXT:
             general.append(F.length(name).alias(f"{name}_length"))
     keep = [*KEY_COLUMNS, *classes, *(c for c in GOVERNANCE_COLUMNS if c != RESCUED)]
-    restricted = [F.col(c) for c in keep if c in names]
+    restricted = [F.col(c) for c in keep if c in names and c != "retention_until"]
+    # The companion's rows are restricted, and kept only as long as restricted data is.
     restricted.append(F.lit("restricted").alias("data_classification"))
+    restricted.append(retention_until(F.col("occurred_at"), "restricted").alias("retention_until"))
     return general, restricted

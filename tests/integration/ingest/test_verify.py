@@ -114,9 +114,10 @@ def test_verify_lake_from_the_shell_names_each_invariant(streamed):
         "restricted companions",
         "one row per event_id",
         "traceable to bronze",
+        "governed rows",
     ]
     assert all(line.startswith("ok ") for line in lines[:-1])
-    assert lines[-1] == "6 of 6 invariants hold"
+    assert lines[-1] == "7 of 7 invariants hold"
     assert f"{manifest['bad']['duplicate']:,} copies" in lines[2]
 
 
@@ -186,6 +187,11 @@ def test_every_silver_row_is_governed(spark, streamed):
     assert general["retention_until"] - general["occurred_at"] == timedelta(
         days=RETENTION_DAYS["confidential"]
     )
+    # the companion's raw values are kept as long as restricted data, not as the general row
+    assert (sample["data_classification"], sample["retention_until"] - sample["occurred_at"]) == (
+        "restricted",
+        timedelta(days=RETENTION_DAYS["restricted"]),
+    )
 
     props = {
         r["key"]: r["value"]
@@ -204,5 +210,18 @@ def test_every_silver_row_is_governed(spark, streamed):
         ).collect()
     }
     assert general_props["afl.classification"] == "confidential"
+    # producers label interactions restricted (their topic's class); the general table
+    # holds only hashes of the text, and each row says so
+    assert {r[0] for r in interactions.select("data_classification").distinct().collect()} == {
+        "confidential"
+    }
+    quarantine = spark.read.format("delta").load(settings.lake_path("silver", "quarantine"))
+    assert quarantine.where(F.col("data_classification") != "restricted").count() == 0
+    kept = quarantine.select((F.col("retention_until") - F.col("kafka_timestamp")).alias("kept"))
+    assert {r[0] for r in kept.distinct().collect()} == {
+        timedelta(days=RETENTION_DAYS["restricted"])
+    }
+    tenants = quarantine.where(F.col("reason_kind") != "malformed_json").select("tenant_id")
+    assert tenants.where(F.col("tenant_id").isNull()).count() == 0
     assert interactions.schema["text_hash"].metadata["classification"] == "user_text_hash"
     assert interactions.schema["session_id"].metadata["comment"].startswith("The Kafka key")

@@ -1,7 +1,7 @@
 """Silver transforms on tiny literal DataFrames."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pyspark.sql import types as T
@@ -114,6 +114,7 @@ def test_classify_names_the_reason_and_the_stage(spark):
 def test_typed_rows_are_flat_governed_and_keep_unknown_fields(spark):
     event = feedback("e1", comment="too slow")
     event["payload"]["mood"] = "grumpy"
+    event["data_classification"] = "restricted"  # the producer's word; the table decides
     classified = classify(bronze(spark, [("feedback", 7, serialize(event))]), RULES)
     [row] = typed_events(classified, [contract_set().get("feedback", 1)], RULES).collect()
     assert (row["event_id"], row["rating"], row["comment"], row["user_id"]) == (
@@ -127,6 +128,7 @@ def test_typed_rows_are_flat_governed_and_keep_unknown_fields(spark):
     assert row["retention_until"] == datetime(2027, 11, 20, 9, 30)  # confidential: 365 days
     assert (row["kafka_topic"], row["kafka_offset"], row["source"]) == ("feedback", 7, "stream")
     assert row["contains_pii"] is True
+    assert row["data_classification"] == "confidential"  # the general table's class
     assert json.loads(row["_rescued_data"]) == {"payload.mood": "grumpy"}
 
 
@@ -168,6 +170,8 @@ def test_user_text_and_pii_only_hashed_in_general_rows(spark):
         "u-1",
         "restricted",
     )
+    assert g["retention_until"] == datetime(2027, 11, 20, 9, 30)  # confidential: 365 days
+    assert r["retention_until"] == datetime(2027, 2, 18, 9, 30)  # restricted: 90 days
     assert isinstance(general.schema["comment_hash"].dataType, T.StringType)
 
 
@@ -178,6 +182,16 @@ def test_quarantine_rows_keep_the_raw_record_and_coordinates(spark):
     assert (q["kafka_topic"], q["kafka_partition"], q["kafka_offset"]) == ("feedback", 0, 5)
     assert (q["reason_kind"], q["stage"], q["status"]) == ("malformed_json", "parse", "quarantined")
     assert q["reason"].startswith("not valid JSON")
+    assert (q["tenant_id"], q["data_classification"]) == (None, "restricted")
+    assert q["retention_until"] - q["kafka_timestamp"] == timedelta(days=90)
+
+
+def test_a_quarantined_event_keeps_its_tenant(spark):
+    event = feedback("e1")
+    event["schema_version"] = 99
+    classified = classify(bronze(spark, [("feedback", 5, serialize(event))]), RULES)
+    [q] = quarantine_rows(classified).collect()
+    assert (q["reason_kind"], q["tenant_id"]) == ("unknown_schema_version", event["tenant_id"])
 
 
 @pytest.mark.parametrize("value", [b"[1, 2]", b'"text"'])
