@@ -14,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from pyspark.sql import functions as F
+
 from pipelines.evaluators.backfill import backfill
 from pipelines.evaluators.compare import compare_versions
 from pipelines.gold.build import GOLD_BUILDS, build_gold_day
@@ -31,12 +33,12 @@ from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.quality.runner import validate_table_day
 from pipelines.settings import Settings, checkout_root
 from pipelines.spark.session import get_spark
-from pipelines.spark.tables import SILVER_TABLE_FOR, register_existing
+from pipelines.spark.tables import QUARANTINE, SILVER_TABLE_FOR, register_existing
 
 Progress = Callable[[str], None]
 DAYS = 3
 SEED = 8
-STATE = ("lake", "checkpoints", "kafka", "reports", "gx", "legacy_app.db")
+STATE = ("lake", "lake_restricted", "checkpoints", "kafka", "reports", "gx", "legacy_app.db")
 QUALITY_TABLES = (
     "silver.feedback",
     "silver.outcomes",
@@ -152,10 +154,10 @@ def run_demo(settings: Settings, events: int, progress: Progress, fresh: bool = 
     register_existing(spark, settings)
     for table in SILVER_TABLE_FOR.values():
         progress(f"  silver.{table:18} {spark.table(f'silver.{table}').count():>8,} rows")
-    for row in spark.sql(
-        "SELECT reason_kind, count(*) n FROM silver.quarantine GROUP BY 1 ORDER BY 2 DESC"
-    ).collect():
-        progress(f"  quarantine {row['reason_kind']:20} {row['n']:>6,}")
+    # Quarantine holds raw values (restricted): only its counts are shown, read by path.
+    quarantine = spark.read.format("delta").load(QUARANTINE.path(settings))
+    for row in quarantine.groupBy("reason_kind").count().orderBy(F.desc("count")).collect():
+        progress(f"  quarantine {row['reason_kind']:20} {row['count']:>6,}")
 
     _pointers(settings, progress, days, docs, time.monotonic() - started)
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from pipelines.settings import Settings
 from pipelines.spark.session import get_spark
-from pipelines.spark.tables import register_existing
+from pipelines.spark.tables import check_access, register_existing
 
 MAX_ROWS = 1000
 _registered = False
@@ -24,6 +24,7 @@ def sql(query: str, limit: int = MAX_ROWS) -> pd.DataFrame:
     """Run Spark SQL on the lake; at most ``limit`` rows, as pandas."""
     global _registered
     settings = Settings.from_env()
+    check_access(query, settings)
     log = settings.state_path("logs", "notebook-spark.log")  # keep JVM chatter out of cells
     spark = get_spark(settings, app_name="afl-notebook", jvm_log=log)
     if not _registered:

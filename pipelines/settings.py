@@ -22,6 +22,8 @@ DEFAULT_HASH_SALT = "afl-local-salt"
 # Shown as "<redacted>" by repr; each can be read from a file too (AFL_<NAME>_FILE).
 SECRET_SETTINGS = ("hash_salt", "judge_api_key")
 REDACTED = "<redacted>"
+# Who a session acts as: general sessions see general tables only.
+ROLES = ("general", "restricted")
 
 
 def checkout_root() -> Path | None:
@@ -68,8 +70,12 @@ class Settings:
     dedup_clock_skew_minutes: int
     stream_lease_seconds: int
     metrics_port: int
+    restricted_root: str = ""  # empty: "<lake_root>_restricted"
+    role: str = "general"
 
     def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise SettingsError(f"AFL_ROLE must be one of {', '.join(ROLES)}, got {self.role!r}")
         if self.hash_salt == DEFAULT_HASH_SALT and not is_local(self.lake_root):
             raise SettingsError(
                 f"AFL_HASH_SALT is the public default, refused for the lake at {self.lake_root}: "
@@ -95,6 +101,12 @@ class Settings:
         AFL_HOME                      local state: broker data, lake, checkpoints (.afl/)
         AFL_CACHE_DIR                 downloads shared by every home: Ivy, Maven, pip
         AFL_LAKE_ROOT                 Delta tables root, a path or s3a:// / abfss:// URI
+        AFL_RESTRICTED_ROOT           root of the tables holding raw user text and PII
+                                      (restricted companions, quarantine, the legacy
+                                      export), guarded by its own storage permissions;
+                                      default: <AFL_LAKE_ROOT>_restricted
+        AFL_ROLE                      general (default): sessions see general tables only;
+                                      restricted: the restricted tables are registered too
         AFL_CHECKPOINT_ROOT           streaming checkpoints root, same forms
         AFL_KAFKA_BOOTSTRAP_SERVERS   host:port[,host:port]
         AFL_KAFKA_CONTROLLER_PORT     KRaft controller port of the local broker
@@ -154,6 +166,8 @@ class Settings:
             dedup_clock_skew_minutes=_int(env, "AFL_DEDUP_CLOCK_SKEW_MINUTES", 5),
             stream_lease_seconds=_int(env, "AFL_STREAM_LEASE_SECONDS", 30),
             metrics_port=_int(env, "AFL_METRICS_PORT", 0),
+            restricted_root=env.get("AFL_RESTRICTED_ROOT") or "",
+            role=env.get("AFL_ROLE") or "general",
         )
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -166,6 +180,10 @@ class Settings:
 
     def lake_path(self, *parts: str) -> str:
         return join_uri(self.lake_root, *parts)
+
+    def restricted_path(self, *parts: str) -> str:
+        """Where restricted tables live: their own root, so storage permissions guard them."""
+        return join_uri(self.restricted_root or f"{self.lake_root.rstrip('/')}_restricted", *parts)
 
     def checkpoint_path(self, *parts: str) -> str:
         return join_uri(self.checkpoint_root, *parts)

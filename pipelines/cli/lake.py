@@ -17,9 +17,10 @@ def sql(query: str, limit: int) -> None:
     from pyspark.errors import AnalysisException, ParseException
 
     from pipelines.spark.session import get_spark
-    from pipelines.spark.tables import register_existing
+    from pipelines.spark.tables import check_access, register_existing
 
     settings = Settings.from_env()
+    check_access(query, settings)
     spark = get_spark(settings, app_name="afl-sql")
     register_existing(spark, settings)
     try:

@@ -137,9 +137,10 @@ def quarantine_replay() -> None:
 def quarantine_summary() -> None:
     """Quarantined records by reason."""
     from pipelines.spark.session import get_spark
-    from pipelines.spark.tables import QUARANTINE, register_existing
+    from pipelines.spark.tables import QUARANTINE, check_access, register_existing
 
     settings = Settings.from_env()
+    check_access(QUARANTINE.qualified_name, settings)  # raw values: the restricted role's
     spark = get_spark(settings, app_name="afl-quarantine")
     register_existing(spark, settings)
     if not spark.catalog.tableExists(QUARANTINE.qualified_name):

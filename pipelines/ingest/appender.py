@@ -25,6 +25,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from pipelines.errors import AflError
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_append
 from pipelines.spark.tables import TableSpec, ensure_table
@@ -46,6 +47,7 @@ class TableAppender:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._schemas: dict[str, T.StructType] = {}
+        self._moved: set[str] = set()  # restricted tables known not to be left behind
         self._lock = threading.Lock()
 
     def schema(self, spark: SparkSession, spec: TableSpec) -> T.StructType | None:
@@ -55,7 +57,20 @@ class TableAppender:
         known = self._schemas.get(path)
         if known is None and DeltaTable.isDeltaTable(spark, path):
             known = self._open(spark, spec, path)
+        elif known is None and spec.restricted and path not in self._moved:
+            self._refuse_unmoved(spark, spec, path)
         return known
+
+    def _refuse_unmoved(self, spark: SparkSession, spec: TableSpec, path: str) -> None:
+        """A lake from before the restricted root keeps raw values under the lake root:
+        writing on would split the table in two. It must be moved first."""
+        old = self.settings.lake_path(spec.database, spec.name)
+        if DeltaTable.isDeltaTable(spark, old):
+            raise AflError(
+                f"{spec.qualified_name} is still under the lake root at {old}: move that "
+                f"folder to {path} (AFL_RESTRICTED_ROOT) before streaming on"
+            )
+        self._moved.add(path)
 
     def read(self, spark: SparkSession, spec: TableSpec) -> DataFrame | None:
         """The table's current snapshot, or None while it does not exist."""

@@ -7,6 +7,7 @@ shared metastore.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -50,7 +51,15 @@ class TableSpec:
     def qualified_name(self) -> str:
         return f"{self.database}.{self.name}"
 
+    @property
+    def restricted(self) -> bool:
+        """Holds raw user text or PII: lives under the restricted root, seen only by the
+        restricted role."""
+        return self.properties.get("afl.classification") == "restricted"
+
     def path(self, settings: Settings) -> str:
+        if self.restricted:
+            return settings.restricted_path(self.database, self.name)
         return settings.lake_path(self.database, self.name)
 
 
@@ -93,6 +102,9 @@ BRONZE_AGENT_EVENTS = TableSpec(
     partition_by=("ingest_date",),
     properties={
         "delta.appendOnly": "true",
+        # Raw records: user text and PII as sent.
+        "afl.layer": "bronze",
+        "afl.classification": "restricted",
         **stream_table(
             "agent_events", "topic", "partition", "offset", "kafka_timestamp", "ingested_at"
         ),
@@ -212,7 +224,8 @@ LEGACY_FEEDBACK_EXPORT = TableSpec(
     "feedback_export",
     EXPORT_SCHEMA,
     partition_by=("export_date",),
-    properties={"afl.layer": "legacy", "afl.classification": "confidential"},
+    # The app's raw user ids and comments, as the legacy warehouse has them.
+    properties={"afl.layer": "legacy", "afl.classification": "restricted"},
     comment="What the nightly batch ETL exports, one partition per day, quirks included.",
 )
 
@@ -378,16 +391,41 @@ def _register(spark: SparkSession, qualified_name: str, location: str) -> None:
 
 
 def register_existing(spark: SparkSession, settings: Settings) -> list[str]:
-    """Register every registry table that exists in this lake, and the views over them."""
+    """Register every registry table that exists in this lake, and the views over them;
+    restricted tables only for the restricted role."""
     from pipelines.spark.views import register_views
 
     names = []
     for spec in all_specs():
+        if spec.restricted and settings.role != "restricted":
+            continue
         path = spec.path(settings)
         if DeltaTable.isDeltaTable(spark, path):
             register_table(spark, spec.qualified_name, path)
             names.append(spec.qualified_name)
     return names + register_views(spark)
+
+
+def restricted_names(contracts: ContractSet | None = None) -> list[str]:
+    """The registry's restricted tables by name (``silver.feedback_restricted``, ...)."""
+    return [s.qualified_name for s in all_specs(contracts) if s.restricted]
+
+
+def check_access(query: str, settings: Settings) -> None:
+    """A general session naming a restricted table is refused in one line, before Spark
+    (the table is not registered for it, so Spark would only say it does not exist)."""
+    if settings.role == "restricted":
+        return
+    named = [
+        name
+        for name in restricted_names()
+        if re.search(rf"(?<![\w.`]){re.escape(name)}(?![\w`])", query, re.IGNORECASE)
+    ]
+    if named:
+        raise AflError(
+            f"{named[0]} is restricted (raw user text or PII) and this session's role is "
+            "general: set AFL_ROLE=restricted, with access to AFL_RESTRICTED_ROOT, to read it"
+        )
 
 
 def _same_location(a: str, b: str) -> bool:

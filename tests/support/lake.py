@@ -58,7 +58,7 @@ def silver_counts(spark, settings) -> dict[str, int]:
 def quarantine_by_kind(spark, settings) -> dict[str, int]:
     rows = (
         spark.read.format("delta")
-        .load(settings.lake_path("silver", "quarantine"))
+        .load(settings.restricted_path("silver", "quarantine"))
         .groupBy("reason_kind")
         .count()
         .collect()

@@ -105,3 +105,24 @@ def test_the_public_default_salt_is_refused_for_a_lake_not_on_this_machine():
     assert Settings.from_env({"AFL_LAKE_ROOT": "/data/lake"}).hash_salt == DEFAULT_HASH_SALT
     salted = Settings.from_env({"AFL_LAKE_ROOT": "s3a://bucket/lake", "AFL_HASH_SALT": "own"})
     assert salted.lake_root == "s3a://bucket/lake"
+
+
+def test_restricted_tables_have_their_own_root_following_the_lake_unless_set():
+    s = Settings.from_env({"AFL_LAKE_ROOT": "/data/lake/"})
+    assert s.restricted_path("silver", "feedback_restricted") == (
+        "/data/lake_restricted/silver/feedback_restricted"
+    )
+    moved = s.with_overrides(lake_root="/tmp/t1/lake")
+    assert moved.restricted_path("bronze") == "/tmp/t1/lake_restricted/bronze"
+    own = Settings.from_env(
+        {"AFL_LAKE_ROOT": "/data/lake", "AFL_RESTRICTED_ROOT": "s3a://vault/afl"}
+    )
+    assert own.restricted_path("silver", "quarantine") == "s3a://vault/afl/silver/quarantine"
+
+
+def test_a_role_is_general_or_restricted():
+    assert Settings.from_env({}).role == "general"
+    assert Settings.from_env({"AFL_ROLE": "restricted"}).role == "restricted"
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"AFL_ROLE": "admin"})
+    assert str(refused.value) == "AFL_ROLE must be one of general, restricted, got 'admin'"

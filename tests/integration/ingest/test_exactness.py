@@ -12,6 +12,7 @@ from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
+from pipelines.spark.tables import spec_for
 from tests.support.hostile import Hostile, dumps_any
 from tests.support.kafka import send_raw
 from tests.support.lake import assert_lake_exact, silver_progress, with_user_text_or_pii
@@ -23,7 +24,7 @@ WHO = AgentIdentity("acme", "support-bot", "2.4.0", "support-p42", "gpt-4.1-mini
 
 
 def read(spark, settings, table: str):
-    return spark.read.format("delta").load(settings.lake_path("silver", table))
+    return spark.read.format("delta").load(spec_for(f"silver.{table}").path(settings))
 
 
 def test_restricted_companions_keep_every_row_across_batches_and_restarts(spark, lake):
@@ -97,7 +98,7 @@ def test_the_same_event_id_on_two_days_in_two_batches_gives_one_row(spark, lake)
     ]
     quarantine = (
         spark.read.format("delta")
-        .load(settings.lake_path("silver", "quarantine"))
+        .load(settings.restricted_path("silver", "quarantine"))
         .orderBy("event_id")
         .collect()
     )
@@ -155,7 +156,7 @@ def test_a_record_that_breaks_a_step_is_quarantined_and_the_stream_keeps_running
     quarantine = {
         q["event_id"]: q
         for q in spark.read.format("delta")
-        .load(settings.lake_path("silver", "quarantine"))
+        .load(settings.restricted_path("silver", "quarantine"))
         .collect()
     }
     assert set(quarantine) == {"poison", "deep"}

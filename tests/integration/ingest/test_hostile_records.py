@@ -52,7 +52,7 @@ def where_records_are(spark, settings) -> tuple[set, dict, int]:
     quarantine = {
         (r["kafka_topic"], r["kafka_partition"], r["kafka_offset"]): r["reason_kind"]
         for r in spark.read.format("delta")
-        .load(settings.lake_path("silver", "quarantine"))
+        .load(settings.restricted_path("silver", "quarantine"))
         .collect()
     }
     progress = spark.read.format("delta").load(settings.lake_path("ops", "stream_progress"))
@@ -127,7 +127,7 @@ def test_a_hostile_corpus_lands_once_or_in_quarantine_across_a_restart(spark, la
     ):
         assert kinds[f"quarantine:{kind}"] > 0, kind
 
-    quarantine = spark.read.format("delta").load(settings.lake_path("silver", "quarantine"))
+    quarantine = spark.read.format("delta").load(settings.restricted_path("silver", "quarantine"))
     assert quarantine.where(F.length("reason") < 10).count() == 0
 
     # a valid event nested deeper than JSON writers go: quarantined, naming the field

@@ -118,7 +118,7 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
     assert outcomes(spark, settings).schema["retry_count"].dataType.simpleString() == "bigint"
     conflicts = (
         spark.read.format("delta")
-        .load(settings.lake_path("silver", "quarantine"))
+        .load(settings.restricted_path("silver", "quarantine"))
         .where(F.col("reason_kind") == "schema_conflict")
         .collect()
     )
@@ -202,7 +202,7 @@ def test_replay_lands_records_of_a_missing_version_exactly_once(spark, lake, con
     status = {
         r["status"]: r["count"]
         for r in spark.read.format("delta")
-        .load(settings.lake_path("silver", "quarantine"))
+        .load(settings.restricted_path("silver", "quarantine"))
         .groupBy("status")
         .count()
         .collect()
@@ -255,7 +255,7 @@ def test_a_version_added_while_the_stream_runs_lands_without_a_restart(
     }
     refused = (
         spark.read.format("delta")
-        .load(settings.lake_path("silver", "quarantine"))
+        .load(settings.restricted_path("silver", "quarantine"))
         .select("event_id", "reason_kind")
         .collect()
     )
@@ -278,6 +278,10 @@ def _rows(spark, settings) -> int:
 
 def _quarantined(spark, settings) -> int:
     try:
-        return spark.read.format("delta").load(settings.lake_path("silver", "quarantine")).count()
+        return (
+            spark.read.format("delta")
+            .load(settings.restricted_path("silver", "quarantine"))
+            .count()
+        )
     except Exception:  # not created yet
         return 0

@@ -63,11 +63,11 @@ def test_silver_quarantine_and_bronze_match_the_manifest_exactly(spark, streamed
     assert silver_counts(spark, settings) == manifest["valid_distinct"]
     expected_bad = {k: v for k, v in manifest["bad"].items() if k != "duplicate"}
     assert quarantine_by_kind(spark, settings) == expected_bad
-    quarantine = spark.read.format("delta").load(settings.lake_path("silver", "quarantine"))
+    quarantine = spark.read.format("delta").load(settings.restricted_path("silver", "quarantine"))
     assert quarantine.where(F.col("reason").isNull() | (F.length("reason") < 10)).count() == 0
     assert quarantine.where(F.col("value").isNull() | F.col("kafka_offset").isNull()).count() == 0
 
-    bronze = spark.read.format("delta").load(settings.lake_path("bronze", "agent_events"))
+    bronze = spark.read.format("delta").load(settings.restricted_path("bronze", "agent_events"))
     assert bronze.count() == 20_000
     assert bronze.select("topic", "partition", "offset").distinct().count() == 20_000
 
@@ -86,7 +86,7 @@ def test_verify_offsets_from_the_shell_and_on_a_damaged_copy(spark, streamed, tm
     assert verified.returncode == 0, verified.stderr[-2000:]
     assert verified.stdout.strip().endswith("partitions: 0 gap(s), 0 repeated offset(s)")
 
-    bronze = spark.read.format("delta").load(settings.lake_path("bronze", "agent_events"))
+    bronze = spark.read.format("delta").load(settings.restricted_path("bronze", "agent_events"))
     victim = bronze.where(F.col("topic").endswith("agent.outcomes.v1") & (F.col("partition") == 1))
     victim = victim.where(F.col("offset") == 17).first()
     assert victim is not None
@@ -172,7 +172,7 @@ def test_every_silver_row_is_governed(spark, streamed):
     )
     assert feedback.where("contains_pii").count() == feedback.count()  # every feedback has a user
     restricted = spark.read.format("delta").load(
-        settings.lake_path("silver", "feedback_restricted")
+        settings.restricted_path("silver", "feedback_restricted")
     )
     assert restricted.count() == feedback.count()
     sample = restricted.where(F.col("comment").isNotNull()).first()
@@ -196,7 +196,8 @@ def test_every_silver_row_is_governed(spark, streamed):
     props = {
         r["key"]: r["value"]
         for r in spark.sql(
-            f"SHOW TBLPROPERTIES delta.`{settings.lake_path('silver', 'interactions_restricted')}`"
+            "SHOW TBLPROPERTIES "
+            f"delta.`{settings.restricted_path('silver', 'interactions_restricted')}`"
         ).collect()
     }
     assert props["afl.classification"] == "restricted"
@@ -215,7 +216,7 @@ def test_every_silver_row_is_governed(spark, streamed):
     assert {r[0] for r in interactions.select("data_classification").distinct().collect()} == {
         "confidential"
     }
-    quarantine = spark.read.format("delta").load(settings.lake_path("silver", "quarantine"))
+    quarantine = spark.read.format("delta").load(settings.restricted_path("silver", "quarantine"))
     assert quarantine.where(F.col("data_classification") != "restricted").count() == 0
     kept = quarantine.select((F.col("retention_until") - F.col("kafka_timestamp")).alias("kept"))
     assert {r[0] for r in kept.distinct().collect()} == {

@@ -12,7 +12,19 @@ def test_an_unknown_schema_evolution_mode_is_refused_before_spark(afl):
     )
 
 
-def test_quarantine_summary_without_a_quarantine_table_says_so(afl, spark):
+def test_quarantine_summary_is_the_restricted_roles_and_says_when_there_is_none(
+    afl, spark, monkeypatch
+):
+    general = afl("quarantine", "summary")
+    assert (general.code, general.err_lines) == (
+        1,
+        [
+            "afl: silver.quarantine is restricted (raw user text or PII) and this session's "
+            "role is general: set AFL_ROLE=restricted, with access to AFL_RESTRICTED_ROOT, "
+            "to read it"
+        ],
+    )
+    monkeypatch.setenv("AFL_ROLE", "restricted")
     ran = afl("quarantine", "summary")
     assert (ran.code, ran.err_lines) == (1, ["afl: there is no quarantine table yet"])
 

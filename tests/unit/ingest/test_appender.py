@@ -1,11 +1,13 @@
 """Appending to a registry table: created on first rows without the frame's NOT NULL, new
 columns merged only when they come, one file per small batch, and nothing probed twice."""
 
+import pytest
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from pipelines.errors import AflError
 from pipelines.ingest.appender import TableAppender
-from pipelines.spark.tables import TableSpec
+from pipelines.spark.tables import TableSpec, spec_for
 
 EVENTS = TableSpec("silver", "appender_events", None, partition_by=("event_date",))
 
@@ -48,3 +50,15 @@ def test_holds_answers_from_the_table_and_a_new_appender_learns_it_again(spark, 
     assert again.schema(spark, EVENTS) == first.schema(spark, EVENTS)
     again.forget()
     assert again.schema(spark, EVENTS) == first.schema(spark, EVENTS)  # looked at again
+
+
+def test_a_restricted_table_left_under_the_lake_root_must_be_moved_first(spark, settings):
+    restricted = spec_for("silver.feedback_restricted")
+    old = settings.lake_path("silver", "feedback_restricted")
+    spark.range(3).write.format("delta").save(old)  # a lake from before the restricted root
+    with pytest.raises(AflError) as refused:
+        TableAppender(settings).schema(spark, restricted)
+    assert str(refused.value) == (
+        f"silver.feedback_restricted is still under the lake root at {old}: move that folder "
+        f"to {restricted.path(settings)} (AFL_RESTRICTED_ROOT) before streaming on"
+    )
