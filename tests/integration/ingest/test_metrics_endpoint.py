@@ -14,6 +14,7 @@ from pipelines.ingest.stream import registry_topics
 from pipelines.kafka_admin import end_offsets
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
+from pipelines.spark.tables import spec_for
 from tests.support.lake import assert_lake_exact, silver_progress
 from tests.support.services import free_port
 from tests.support.streams import END, running_stream, wait_for
@@ -120,8 +121,7 @@ def test_metrics_follow_the_stream_and_the_lag_drains_to_zero(spark, lake):
     assert "  Kafka lag: 0 records" in lines
     shown = {t.table: t for t in status.tables}
     for name in ("bronze.agent_events", "silver.outcomes", "silver.quarantine"):
-        database, table = name.split(".")
-        rows = spark.read.format("delta").load(settings.lake_path(database, table))
+        rows = spark.read.format("delta").load(spec_for(name).path(settings))
         assert shown[name].rows == rows.count(), name
         newest = rows.agg(F.max("ingested_at")).first()[0]
         in_statistics = newest.replace(microsecond=newest.microsecond // 1000 * 1000)
