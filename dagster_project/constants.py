@@ -11,6 +11,7 @@ LEGACY = "legacy"
 PARITY = "parity"
 GOLD = "gold"
 EVALUATORS = "evaluators"
+GOVERNANCE = "governance"
 
 BRONZE = "bronze"
 SILVER = "silver"

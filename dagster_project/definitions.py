@@ -2,7 +2,16 @@
 
 import dagster as dg
 
-from dagster_project.defs import evaluators, freshness, gold, ingest, legacy, parity, quality
+from dagster_project.defs import (
+    evaluators,
+    freshness,
+    gold,
+    governance,
+    ingest,
+    legacy,
+    parity,
+    quality,
+)
 from dagster_project.resources import LakehouseResource
 
 defs = dg.Definitions(
@@ -15,6 +24,7 @@ defs = dg.Definitions(
         *gold.GOLD_ASSETS,
         evaluators.evaluator_scores,
         evaluators.evaluator_comparisons,
+        governance.retention_runs,
     ],
     asset_checks=[
         parity.parity_with_legacy,
@@ -22,11 +32,17 @@ defs = dg.Definitions(
         *quality.GOLD_CHECKS,
         *freshness.FRESHNESS_CHECKS,
     ],
-    jobs=[parity.nightly_parity_job, quality.gold_daily_job, freshness.freshness_job],
+    jobs=[
+        parity.nightly_parity_job,
+        quality.gold_daily_job,
+        freshness.freshness_job,
+        governance.retention_job,
+    ],
     schedules=[
         parity.nightly_parity_schedule,
         quality.gold_daily_schedule,
         freshness.freshness_schedule,
+        governance.retention_schedule,
     ],
     sensors=[freshness.streaming_tables_observer],
     resources={"lakehouse": LakehouseResource()},

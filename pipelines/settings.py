@@ -72,6 +72,7 @@ class Settings:
     metrics_port: int
     restricted_root: str = ""  # empty: "<lake_root>_restricted"
     role: str = "general"
+    legal_holds: str = ""
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -137,6 +138,8 @@ class Settings:
         AFL_STREAM_LEASE_SECONDS      a stream's checkpoint lease expires this long after
                                       its holder's last heartbeat (then another may take it)
         AFL_METRICS_PORT              the stream's Prometheus endpoint (0: off)
+        AFL_LEGAL_HOLDS               a YAML file of legal holds retention must honour
+                                      (see pipelines/retention/holds.py); default: none
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -168,6 +171,7 @@ class Settings:
             metrics_port=_int(env, "AFL_METRICS_PORT", 0),
             restricted_root=env.get("AFL_RESTRICTED_ROOT") or "",
             role=env.get("AFL_ROLE") or "general",
+            legal_holds=env.get("AFL_LEGAL_HOLDS") or "",
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli import analytics, contracts, infra, lake, legacy, stream
+from pipelines.cli import analytics, contracts, governance, infra, lake, legacy, stream
 from pipelines.cli.output import progress
 from pipelines.errors import AflError
 
@@ -36,6 +36,7 @@ for command in (
     analytics.gold,
     analytics.evaluate,
     analytics.evaluators,
+    governance.retention,
     lake.sql,
     lake.demo,
 ):

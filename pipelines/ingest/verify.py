@@ -14,6 +14,10 @@ Each check reads what the stream wrote and says, in one line, whether the promis
 - governed: every row's classification and retention are its table's (silver, restricted
   companions, quarantine).
 
+Rows a retention run deleted are accounted for by its ledger (ops.retention_runs and
+ops.retention_batches): a batch balances with the rows deleted from it, a record is
+accounted when its row expired, a companion may be gone once restricted data expires.
+
 They assume one silver checkpoint lineage (a reset checkpoint re-reads bronze: its second
 pass would count everything as duplicates).
 """
@@ -23,14 +27,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import reduce
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.contracts.registry import contract_set
 from pipelines.errors import AflError
+from pipelines.governance.classification import RETENTION_DAYS
 from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.ingest.offsets import verify_offsets
@@ -39,6 +45,8 @@ from pipelines.spark.io import one_row
 from pipelines.spark.tables import (
     BRONZE_AGENT_EVENTS,
     QUARANTINE,
+    RETENTION_BATCHES,
+    RETENTION_RUNS,
     SILVER_TABLE_FOR,
     STREAM_PROGRESS,
     TableSpec,
@@ -123,6 +131,7 @@ class _Lake:
             if progress is not None
             else None
         )
+        self.retention = _Retention.load(spark, settings)
 
     @classmethod
     def load(cls, spark: SparkSession, settings: Settings) -> _Lake:
@@ -182,13 +191,22 @@ class _Lake:
             if quarantine is not None
             else {}
         )
+        expired_silver = self.retention.by_batch(set(self.general))
+        expired_quarantine = self.retention.by_batch({QUARANTINE.qualified_name})
         for batch_id, (valid, quarantined) in sorted(claimed.items()):
-            if landed.get(batch_id, 0) != valid:
+            holds_now = landed.get(batch_id, 0) + expired_silver.get(batch_id, 0)
+            if holds_now != valid:
                 problems.append(
                     f"batch {batch_id}: progress says {valid} landed, silver holds "
                     f"{landed.get(batch_id, 0)}"
+                    + (
+                        f" (+{expired_silver[batch_id]} expired)"
+                        if batch_id in expired_silver
+                        else ""
+                    )
                 )
-            if held.get(batch_id, 0) != quarantined:
+            kept = held.get(batch_id, 0) + expired_quarantine.get(batch_id, 0)
+            if kept != quarantined:
                 problems.append(
                     f"batch {batch_id}: progress says {quarantined} quarantined, quarantine "
                     f"holds {held.get(batch_id, 0)}"
@@ -223,7 +241,17 @@ class _Lake:
         try:
             n_copies = copies.count()
             ids = silver.select(F.col("event_id").alias("eid")) if silver is not None else None
-            lost = (copies.join(ids, "eid", "left_anti") if ids is not None else copies).collect()
+            missing = copies.join(ids, "eid", "left_anti") if ids is not None else copies
+            n_copies -= missing.count()
+            cutoff = self.retention.cutoff
+            expired = 0
+            if cutoff is not None:  # records whose rows a retention run may have deleted
+                gone = missing.join(
+                    processed.select(*RECORD, "value", "kafka_timestamp"), RECORD
+                ).where(_expired_record(cutoff))
+                expired = gone.count()
+                missing = missing.join(gone.select(*RECORD), RECORD, "left_anti")
+            lost = missing.collect()
         finally:
             copies.unpersist()
         counted = (
@@ -237,12 +265,19 @@ class _Lake:
             problems.append(f"{len(lost)} record(s) in neither silver nor quarantine: {shown}")
         if both:
             problems.append(f"{both} record(s) both in silver and still quarantined")
-        if note is None and n_copies != counted:
-            problems.append(f"{n_copies:,} copies found, progress counted {counted:,}")
+        deleted = self.retention.deleted({*self.general, QUARANTINE.qualified_name})
+        # an expired record is a deleted row or a copy of one: they add up exactly
+        if note is None and n_copies + expired != counted + deleted:
+            problems.append(
+                f"{n_copies:,} copies found and {expired:,} records expired, progress "
+                f"counted {counted:,} copies and retention deleted {deleted:,} rows"
+            )
         if problems:
             return False, "; ".join(problems)
-        return True, f"{processed.count():,} records: silver, quarantine or {n_copies:,} copies" + (
-            f" ({note})" if note else ""
+        expired_note = f", {expired:,} expired" if expired else ""
+        return True, (
+            f"{processed.count():,} records: silver, quarantine or {n_copies:,} copies"
+            f"{expired_note}" + (f" ({note})" if note else "")
         )
 
     def companions(self) -> tuple[bool, str]:
@@ -252,7 +287,18 @@ class _Lake:
             if general is None:
                 problems.append(f"{event_type}: a restricted table without its general table")
                 continue
-            with_pii = general.where(F.col("contains_pii")).groupBy("event_id").count()
+            cutoff = self.retention.cutoff
+            days = F.make_interval(days=F.lit(RETENTION_DAYS["restricted"]))
+            gone = (
+                (F.col("occurred_at") + days < F.lit(cutoff))
+                if cutoff is not None
+                else F.lit(False)
+            )
+            with_pii = (
+                general.where(F.col("contains_pii"))
+                .groupBy("event_id")
+                .agg(F.count(F.lit(1)).alias("count"), F.max(gone).alias("gone"))
+            )
             held = restricted.groupBy("event_id").count()
             paired = with_pii.alias("g").join(held.alias("r"), "event_id", "full_outer")
             bad = paired.where(
@@ -261,9 +307,10 @@ class _Lake:
                 | (F.col("g.count") != 1)
                 | (F.col("r.count") != 1)
             )
+            missing = F.col("r.count").isNull() & ~F.coalesce(F.col("g.gone"), F.lit(False))
             summary = one_row(
                 bad.agg(
-                    F.sum(F.col("r.count").isNull().cast("int")).alias("missing"),
+                    F.sum(missing.cast("int")).alias("missing"),
                     F.sum(F.col("g.count").isNull().cast("int")).alias("orphans"),
                     F.sum((F.col("r.count") > 1).cast("int")).alias("doubled"),
                 )
@@ -362,6 +409,63 @@ class _Lake:
             True,
             f"{rows:,} rows in {len(frames)} tables, each of its table's class and retention",
         )
+
+
+class _Retention:
+    """What retention runs deleted, from their ledger."""
+
+    def __init__(
+        self, cutoff: datetime | None, per_table: dict[str, int], per_batch: list[Row]
+    ) -> None:
+        self.cutoff = cutoff
+        self.per_table = per_table
+        self.per_batch = per_batch
+
+    @classmethod
+    def load(cls, spark: SparkSession, settings: Settings) -> _Retention:
+        runs = _read(spark, RETENTION_RUNS.path(settings))
+        if runs is None:
+            return cls(None, {}, [])
+        real = runs.where(~F.col("dry_run"))
+        cutoff = one_row(real.agg(F.max("cutoff")))[0]
+        per_table = {
+            r[0]: int(r[1]) for r in real.groupBy("table_name").agg(F.sum("deleted_rows")).collect()
+        }
+        batches = _read(spark, RETENTION_BATCHES.path(settings))
+        per_batch = batches.collect() if batches is not None else []
+        return cls(cutoff, per_table, per_batch)
+
+    def deleted(self, tables: set[str]) -> int:
+        return sum(n for t, n in self.per_table.items() if t in tables)
+
+    def by_batch(self, tables: set[str]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for r in self.per_batch:
+            if r["table_name"] in tables and r["ingest_batch_id"] is not None:
+                out[r["ingest_batch_id"]] = out.get(r["ingest_batch_id"], 0) + r["rows"]
+        return out
+
+
+def _expired_record(cutoff: datetime) -> Column:
+    """A bronze record whose row a run at ``cutoff`` may have deleted: its event past its
+    general table's retention, or (a quarantined record) its Kafka time past restricted's."""
+    text = F.col("value").cast("string")
+    event_type = F.get_json_object(text, "$.event_type")
+    occurred = F.to_timestamp(F.get_json_object(text, "$.occurred_at"))
+    days = F.coalesce(
+        *[
+            F.when(
+                event_type == F.lit(et),
+                F.lit(int(silver_spec(et).properties["afl.retention_days"])),
+            )
+            for et in SILVER_TABLE_FOR
+        ]
+    )
+    moment = F.lit(cutoff)
+    restricted = F.make_interval(days=F.lit(RETENTION_DAYS["restricted"]))
+    return F.coalesce(occurred + F.make_interval(days=days) < moment, F.lit(False)) | (
+        F.col("kafka_timestamp") + restricted < moment
+    )
 
 
 def _read(spark: SparkSession, path: str) -> DataFrame | None:

@@ -26,6 +26,7 @@ from pipelines.governance.classification import (
 )
 from pipelines.parity.schemas import CUTOVER_SCHEMA, PARITY_RESULTS_SCHEMA
 from pipelines.quality.schemas import QUALITY_RESULTS_SCHEMA
+from pipelines.retention.schemas import RETENTION_BATCHES_SCHEMA, RETENTION_RUNS_SCHEMA
 from pipelines.settings import Settings
 from pipelines.transforms.schemas import (
     BRONZE_SCHEMA,
@@ -317,6 +318,23 @@ QUALITY_RESULTS = TableSpec(
 )
 
 
+RETENTION_RUNS = TableSpec(
+    "ops",
+    "retention_runs",
+    RETENTION_RUNS_SCHEMA,
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="Each retention run per table: cutoff, rows expired, held, deleted, versions.",
+)
+
+RETENTION_BATCHES = TableSpec(
+    "ops",
+    "retention_batches",
+    RETENTION_BATCHES_SCHEMA,
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="Rows each retention run deleted per table and stream micro-batch.",
+)
+
+
 def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
     cs = contracts or contract_set()
     specs = [BRONZE_AGENT_EVENTS, QUARANTINE, STREAM_PROGRESS]
@@ -334,6 +352,8 @@ def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
         EVALUATOR_SCORES,
         EVALUATOR_COMPARISONS,
         QUALITY_RESULTS,
+        RETENTION_RUNS,
+        RETENTION_BATCHES,
     ]
 
 

@@ -44,12 +44,7 @@ class JudgeServer:
                     "choices": [{"message": {"content": json.dumps(content)}}],
                     "usage": {"total_tokens": len(prompt) // 4 + 20},
                 }
-                data = json.dumps(reply).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, 200, json.dumps(reply).encode())
 
             def log_message(self, *args: object) -> None:
                 return None
@@ -65,3 +60,12 @@ class JudgeServer:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def send_json(handler: BaseHTTPRequestHandler, status: int, data: bytes) -> None:
+    """Answer a request with a JSON body."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)

@@ -25,6 +25,7 @@ TESTED_ELSEWHERE = {
     "pipelines/evaluators/schemas.py": "test_tables.py (registered), test_backfill.py",
     "pipelines/parity/schemas.py": "test_tables.py (registered), test_legacy_parity.py",
     "pipelines/quality/schemas.py": "test_tables.py (registered), test_runner.py",
+    "pipelines/retention/schemas.py": "test_retention_run.py: the ledger it writes",
     # The stream's steps: each needs a broker and a stream around it.
     "pipelines/ingest/batch.py": "test_exactness.py, test_exactly_once.py, test_upgrade.py",
     "pipelines/ingest/landing.py": "test_exactness.py, test_hostile_records.py",

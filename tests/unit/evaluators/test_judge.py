@@ -13,7 +13,7 @@ import pytest
 
 from pipelines.errors import AflError
 from pipelines.evaluators.judge import SYSTEM_PROMPT, JudgeClient, JudgeError, JudgeVerdict
-from tests.support.judge_server import JudgeServer
+from tests.support.judge_server import JudgeServer, send_json
 from tests.support.services import free_port
 
 SECRET = "sk-test-5f1c0ffee"
@@ -39,12 +39,7 @@ class ScriptedJudge:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 judge.requests.append((self.path, headers, body))
-                status, data = judge.script.pop(0)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, *judge.script.pop(0))
 
             def log_message(self, *args: object) -> None:
                 return None

@@ -1,31 +1,17 @@
 """The parity report's model: what counts as a difference, its defaults, where reports go."""
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pipelines.parity.cutover import CutoverDay
 from pipelines.parity.model import DIFFERENCES, VERDICT_STATUS, ParityReport, report_dir
 from pipelines.settings import Settings
+from tests.support.parity import parity_report
 
 
 def _report(counts: dict[str, int]) -> ParityReport:
-    return ParityReport(
-        day=date(2026, 11, 20),
-        run_id="run-1",
-        computed_at=datetime(2026, 11, 21, 2, 0),
-        legacy_rows=1000,
-        stream_rows=998,
-        counts=counts,
-        mismatches_by_column={},
-        examples={},
-        schema_differences=[],
-        rating_legacy={},
-        rating_stream={},
-        thumbs_down=[],
-        freshness={},
-        stream_lag_sample=[],
-        legacy_lag_sample=[],
-        watermark=None,
+    return parity_report(
+        counts, run_id="run-1", computed_at=datetime(2026, 11, 21, 2, 0), stream_rows=998
     )
 
 

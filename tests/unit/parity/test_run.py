@@ -1,39 +1,19 @@
 """A day's verdict from its counts: the thresholds, and the explanation a person reads."""
 
-from datetime import date, datetime
-
 from pipelines.parity.config import load_parity_config
 from pipelines.parity.model import ParityReport
 from pipelines.parity.run import judge
+from tests.support.parity import parity_report
 
 CONFIG = load_parity_config()
 
 
 def _report(**counts) -> ParityReport:
-    base = {
-        "match": 0,
-        "missing_in_stream": 0,
-        "missing_in_legacy": 0,
-        "value_mismatch": 0,
-        "late": 0,
-    }
-    return ParityReport(
-        day=date(2026, 11, 20),
-        run_id="r",
-        computed_at=datetime(2026, 11, 20, 10, 0, 0),
-        legacy_rows=1000,
-        stream_rows=1000,
-        counts={**base, **counts},
-        mismatches_by_column={"rating": counts.get("value_mismatch", 0)},
-        examples={},
-        schema_differences=[],
-        rating_legacy={},
-        rating_stream={},
-        thumbs_down=[],
-        freshness={},
-        stream_lag_sample=[],
-        legacy_lag_sample=[],
-        watermark=None,
+    base = dict.fromkeys(
+        ("match", "missing_in_stream", "missing_in_legacy", "value_mismatch", "late"), 0
+    )
+    return parity_report(
+        {**base, **counts}, mismatches_by_column={"rating": counts.get("value_mismatch", 0)}
     )
 
 
