@@ -17,6 +17,7 @@ __all__ = ["cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="agent-feedback-lakehouse", prog_name="afl")
 def cli() -> None:
     """Agent Feedback Lakehouse: Kafka -> Spark -> Delta, with legacy parity."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 
 import click
@@ -79,7 +80,8 @@ def legacy_mirror(replay_from: datetime | None) -> None:
 @click.command()
 @click.option("--date", "day", type=DAY, required=True, help="The day to compare.")
 def parity(day: date) -> None:
-    """Compare the legacy export with the stream for one day; write the report."""
+    """Compare the legacy export with the stream for one day; write the report (exit 1 on a
+    red verdict, for a scheduler to act on)."""
     from pipelines.parity.run import run_parity
     from pipelines.spark.session import get_spark
 
@@ -93,3 +95,5 @@ def parity(day: date) -> None:
         advice = f", recommendation: {now.recommendation}" if now.recommendation else ""
         click.echo(f"cutover: {now.state}{advice}")
     click.echo(f"report: {report.report_html}")
+    if report.verdict == "red":
+        sys.exit(1)

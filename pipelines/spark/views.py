@@ -10,20 +10,44 @@ from __future__ import annotations
 
 from pyspark.sql import SparkSession
 
+# Outcome statuses and severities from the best to the worst (the outcome contract's enums).
+STATUS_ORDER = ("SUCCESS", "PENDING", "PARTIAL", "CANCELLED", "TIMEOUT", "FAILURE")
+SEVERITY_ORDER = ("INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _worst(column: str, order: tuple[str, ...]) -> str:
+    """SQL for the worst value of ``column`` in a group, by ``order`` (not alphabetically)."""
+    ranks = "array(" + ", ".join(f"'{v}'" for v in order) + ")"
+    rank = f"max(array_position({ranks}, {column}))"
+    return f"CASE WHEN {rank} > 0 THEN element_at({ranks}, CAST({rank} AS INT)) END"
+
+
 VIEWS: dict[str, tuple[tuple[str, ...], str]] = {
     "observability.traces": (
         ("silver.interactions", "silver.outcomes"),
-        """
+        # A turn can have several outcomes (one per tracked action): its status and
+        # severity are the worst of them, its duration, tokens and cost their sums; the
+        # outcomes are reduced per trace before the join so no interaction multiplies them.
+        f"""
+        WITH o AS (
+            SELECT trace_id, count(*) AS actions,
+                   {_worst("status", STATUS_ORDER)} AS status,
+                   {_worst("severity", SEVERITY_ORDER)} AS severity,
+                   sum(duration_ms) AS duration_ms, sum(total_tokens) AS total_tokens,
+                   sum(cost_usd) AS cost_usd
+            FROM silver.outcomes GROUP BY trace_id
+        )
         SELECT i.trace_id, i.session_id, i.tenant_id, i.agent_name, i.agent_version,
                i.prompt_version, i.model, i.turn_id,
                min(i.occurred_at) AS started_at, max(i.occurred_at) AS last_event_at,
                max(CASE WHEN i.kind = 'user_message' THEN i.text_hash END) AS input_hash,
                max(CASE WHEN i.kind = 'model_response' THEN i.text_hash END) AS output_hash,
+               coalesce(max(o.actions), 0) AS actions,
                max(o.status) AS status, max(o.severity) AS severity,
                max(o.duration_ms) AS duration_ms, max(o.total_tokens) AS total_tokens,
                max(o.cost_usd) AS cost_usd, max(i.event_date) AS event_date
         FROM silver.interactions i
-        LEFT JOIN silver.outcomes o ON o.trace_id = i.trace_id
+        LEFT JOIN o ON o.trace_id = i.trace_id
         GROUP BY i.trace_id, i.session_id, i.tenant_id, i.agent_name, i.agent_version,
                  i.prompt_version, i.model, i.turn_id
         """,

@@ -8,6 +8,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 from sqlalchemy import select, update
 
+from pipelines.cli import main
 from pipelines.legacy.app_db import FEEDBACK, engine_for
 from pipelines.legacy.etl import run_nightly_etl
 from pipelines.parity.config import load_parity_config
@@ -57,7 +58,9 @@ def test_every_day_is_green_with_zero_differences(spark, request, lake_fixture):
     }
 
 
-def test_injected_differences_are_named_classified_and_judged(spark, sqlite_lake):
+def test_injected_differences_are_named_classified_and_judged(
+    spark, sqlite_lake, monkeypatch, capsys
+):
     settings = sqlite_lake
     legacy_and_stream(spark, settings)
     config = load_parity_config()
@@ -124,3 +127,17 @@ def test_injected_differences_are_named_classified_and_judged(spark, sqlite_lake
     markdown = Path(report.report_markdown).read_text()
     assert f"missing_in_stream examples: {', '.join(key(i) for i in deleted_in_stream)}" in markdown
     assert "cutover: **compare** — recommendation: **rollback**" in markdown
+
+    # the shell says it as well: a red day exits 1, for a scheduler to act on
+    for name, value in (
+        ("AFL_LAKE_ROOT", settings.lake_root),
+        ("AFL_CHECKPOINT_ROOT", settings.checkpoint_root),
+        ("AFL_TOPIC_PREFIX", settings.topic_prefix),
+        ("AFL_LEGACY_DB_URL", settings.legacy_db_url),
+        ("AFL_REPORTS_DIR", settings.reports_dir),
+    ):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exited:
+        main(["parity", "--date", str(day)])
+    assert exited.value.code == 1
+    assert capsys.readouterr().out.startswith("RED: 3 key(s) missing in the stream")

@@ -22,3 +22,10 @@ def test_no_arguments_prints_the_help_and_exits_0(capsys):
     out = capsys.readouterr().out
     assert out.startswith("Usage: afl [OPTIONS] COMMAND [ARGS]...")
     assert "stream" in out and "parity" in out and "quarantine" in out
+
+
+def test_version_names_the_installed_package(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"afl, version {version('agent-feedback-lakehouse')}"

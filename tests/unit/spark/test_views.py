@@ -61,14 +61,18 @@ def register(spark, settings):
     forget()
 
 
-def test_a_trace_is_one_turn_with_its_first_and_last_event_hashes_and_outcome(spark, register):
+def test_a_trace_is_one_turn_with_its_hashes_and_the_worst_and_total_of_its_outcomes(
+    spark, register
+):
     register("silver.interactions", INTERACTION_ROWS, INTERACTIONS)
     assert register_views(spark) == []  # the outcomes are not there yet
     assert not spark.catalog.tableExists("observability.traces")
     register(
         "silver.outcomes",
         [
-            ("t1", "SUCCESS", "INFO", 2500.0, 165, 0.0021),
+            # two tracked actions in turn 1: the failure wins, the costs add up
+            ("t1", "SUCCESS", "WARNING", 2500.0, 165, 0.0021),
+            ("t1", "FAILURE", "ERROR", 500.0, 35, 0.0004),
             ("t9", "FAILURE", "ERROR", 900.0, 10, 0.0001),  # no interaction: no trace
         ],
         "trace_id string, status string, severity string, duration_ms double, "
@@ -80,13 +84,13 @@ def test_a_trace_is_one_turn_with_its_first_and_last_event_hashes_and_outcome(sp
     expected = spark.createDataFrame(
         [
             ("t1", "s1", *AGENT, "turn1", T, T + timedelta(seconds=3), "h-in1", "h-out1",
-             "SUCCESS", "INFO", 2500.0, 165, 0.0021, D),
+             2, "FAILURE", "ERROR", 3000.0, 200, 0.0025, D),
             ("t2", "s1", *AGENT, "turn2", T + timedelta(minutes=1), T + timedelta(minutes=1),
-             "h-in2", None, None, None, None, None, None, D),  # no answer, no outcome yet
+             "h-in2", None, 0, None, None, None, None, None, D),  # no answer, no outcome yet
         ],
         f"{KEYS}, agent_name string, agent_version string, prompt_version string, "
         "model string, turn_id string, started_at timestamp, last_event_at timestamp, "
-        "input_hash string, output_hash string, status string, severity string, "
+        "input_hash string, output_hash string, actions bigint, status string, severity string, "
         "duration_ms double, total_tokens bigint, cost_usd double, event_date date",
     )
     # fmt: on
