@@ -138,7 +138,8 @@ def run_retention(
                 )
                 break
             except Exception as exc:  # another writer's delete or rewrite won: count again
-                if "Concurrent" not in type(exc).__name__ or attempt == 3:
+                # Delta's ConcurrentAppendException and kin reach Python wrapped by py4j
+                if "Concurrent" not in f"{type(exc).__name__} {str(exc)[:300]}" or attempt == 3:
                     raise
                 table = spark.read.format("delta").load(path)
         report.tables.append(result)
