@@ -36,7 +36,7 @@ from pyspark.sql import functions as F
 
 from pipelines.contracts.registry import contract_set
 from pipelines.errors import AflError
-from pipelines.governance.classification import RETENTION_DAYS
+from pipelines.governance.classification import retention_until
 from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.ingest.offsets import verify_offsets
@@ -288,9 +288,8 @@ class _Lake:
                 problems.append(f"{event_type}: a restricted table without its general table")
                 continue
             cutoff = self.retention.cutoff
-            days = F.make_interval(days=F.lit(RETENTION_DAYS["restricted"]))
             gone = (
-                (F.col("occurred_at") + days < F.lit(cutoff))
+                (retention_until(F.col("occurred_at"), "restricted") < F.lit(cutoff))
                 if cutoff is not None
                 else F.lit(False)
             )
@@ -462,9 +461,8 @@ def _expired_record(cutoff: datetime) -> Column:
         ]
     )
     moment = F.lit(cutoff)
-    restricted = F.make_interval(days=F.lit(RETENTION_DAYS["restricted"]))
     return F.coalesce(occurred + F.make_interval(days=days) < moment, F.lit(False)) | (
-        F.col("kafka_timestamp") + restricted < moment
+        retention_until(F.col("kafka_timestamp"), "restricted") < moment
     )
 
 

@@ -26,7 +26,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
-from pipelines.governance.classification import RETENTION_DAYS
+from pipelines.governance.classification import retention_until
 from pipelines.retention.holds import LegalHold, load_holds, under_hold
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_append, delta_version, one_row
@@ -103,8 +103,7 @@ def expiry(spec: TableSpec, columns: list[str], cutoff: datetime) -> Column | No
         return F.col("retention_until") < moment
     base = AGE_FROM.get(spec.qualified_name)
     if base is not None:
-        days = RETENTION_DAYS[spec.properties["afl.classification"]]
-        return (F.col(base) + F.make_interval(days=F.lit(days))) < moment
+        return retention_until(F.col(base), spec.properties["afl.classification"]) < moment
     return None
 
 
@@ -182,8 +181,8 @@ def _expire(
     after, vacuumed = before, False
     if not options.dry_run and n - held:
         DeltaTable.forPath(spark, path).delete(doomed)
-        after = delta_version(spark, path)
-        metrics = one_row(DeltaTable.forPath(spark, path).history(1))["operationMetrics"]
+        commit = one_row(DeltaTable.forPath(spark, path).history(1))  # the delete's
+        after, metrics = int(commit["version"]), commit["operationMetrics"]
         if int(metrics.get("numDeletedRows", n - held)) != n - held:
             raise AflError(
                 f"{spec.qualified_name}: retention counted {n - held:,} rows but Delta "
