@@ -38,6 +38,7 @@ for command in (
     analytics.evaluate,
     analytics.evaluators,
     governance.retention,
+    governance.erase,
     lake.sql,
     lake.demo,
 ):

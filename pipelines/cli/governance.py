@@ -35,3 +35,22 @@ def retention_run(dry_run: bool, vacuum_hours: int) -> None:
         progress=progress,
     )
     click.echo(report.lines()[-1])
+
+
+@click.command()
+@click.option("--user-id", required=True, help="The subject: their user id as the apps send it.")
+@click.option("--tenant", default=None, help="Only the subject's data in this tenant.")
+@click.option("--dry-run", is_flag=True, help="Count the subject's rows per table; delete nothing.")
+def erase(user_id: str, tenant: str | None, dry_run: bool) -> None:
+    """Erase one subject's data from every table; prove none is left; record it in
+    ops.erasures (the subject only as a keyed digest). Needs AFL_ROLE=restricted."""
+    from pipelines.retention.erasure import ErasureOptions, erase_subject, require_restricted
+    from pipelines.spark.session import get_spark
+
+    options = ErasureOptions(user_id=user_id, tenant_id=tenant or None, dry_run=dry_run)
+    settings = Settings.from_env()
+    require_restricted(settings)  # before Spark starts
+    report = erase_subject(
+        get_spark(settings, app_name="afl-erase"), settings, options, progress=progress
+    )
+    click.echo(report.lines()[-1])

@@ -33,6 +33,7 @@ from pipelines.spark.tables import TableSpec, ensure_table
 ROWS_PER_FILE = 500_000
 # Properties a table created by an earlier version is brought up to when the stream opens it.
 UPGRADED_PROPERTIES = (
+    "delta.appendOnly",
     "delta.dataSkippingStatsColumns",
     "delta.checkpointInterval",
     "afl.classification",

@@ -16,7 +16,7 @@ from pipelines.errors import AflError
 from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.settings import Settings
-from pipelines.spark.tables import BRONZE_AGENT_EVENTS
+from pipelines.spark.tables import BRONZE_AGENT_EVENTS, ERASED_RECORDS, read_table
 
 
 @dataclass
@@ -55,11 +55,24 @@ class PartitionReport:
 def verify_offsets(
     spark: SparkSession, settings: Settings, bronze_path: str | None = None
 ) -> list[PartitionReport]:
-    """One report per topic partition the bronze query has committed."""
+    """One report per topic partition the bronze query has committed.
+
+    A record a subject erasure deleted is accounted by its ledger (ops.erased_records)."""
     committed = committed_offsets(settings.checkpoint_path(INGEST_QUERY))
     if not committed:
         raise AflError("the bronze query has committed nothing yet; run `afl stream` first")
-    bronze = spark.read.format("delta").load(bronze_path or BRONZE_AGENT_EVENTS.path(settings))
+    bronze = (
+        spark.read.format("delta")
+        .load(bronze_path or BRONZE_AGENT_EVENTS.path(settings))
+        .select("topic", "partition", "offset")
+    )
+    erased = read_table(spark, settings, ERASED_RECORDS)
+    if erased is not None:
+        bronze = bronze.unionByName(
+            erased.where(F.col("table_name") == BRONZE_AGENT_EVENTS.qualified_name).select(
+                "topic", "partition", "offset"
+            )
+        )
     stats = {
         (r["topic"], r["partition"]): r
         for r in bronze.groupBy("topic", "partition")

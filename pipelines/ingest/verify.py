@@ -17,6 +17,9 @@ Each check reads what the stream wrote and says, in one line, whether the promis
 Rows a retention run deleted are accounted for by its ledger (ops.retention_runs and
 ops.retention_batches): a batch balances with the rows deleted from it, a record is
 accounted when its row expired, a companion may be gone once restricted data expires.
+Rows a subject erasure deleted are accounted by theirs (ops.erased_records): an erased
+record fills its offset, a batch balances with the rows erased from it, an erased copy
+(or a later copy of an erased event) balances with the copies progress counted.
 
 They assume one silver checkpoint lineage (a reset checkpoint re-reads bronze: its second
 pass would count everything as duplicates).
@@ -44,12 +47,14 @@ from pipelines.settings import Settings
 from pipelines.spark.io import one_row
 from pipelines.spark.tables import (
     BRONZE_AGENT_EVENTS,
+    ERASED_RECORDS,
     QUARANTINE,
     RETENTION_BATCHES,
     RETENTION_RUNS,
     SILVER_TABLE_FOR,
     STREAM_PROGRESS,
     TableSpec,
+    read_table,
     silver_restricted_spec,
     silver_spec,
 )
@@ -243,6 +248,11 @@ class _Lake:
             ids = silver.select(F.col("event_id").alias("eid")) if silver is not None else None
             missing = copies.join(ids, "eid", "left_anti") if ids is not None else copies
             n_copies -= missing.count()
+            later = 0  # copies of events an erasure deleted, arriving after it
+            if self.retention.erased_ids is not None:
+                of_erased = missing.join(self.retention.erased_ids, "eid", "left_semi")
+                later = of_erased.count()
+                missing = missing.join(of_erased.select(*RECORD), RECORD, "left_anti")
             cutoff = self.retention.cutoff
             expired = 0
             if cutoff is not None:  # records whose rows a retention run may have deleted
@@ -266,11 +276,13 @@ class _Lake:
         if both:
             problems.append(f"{both} record(s) both in silver and still quarantined")
         deleted = self.retention.deleted({*self.general, QUARANTINE.qualified_name})
+        erased_copies = self.retention.erased_copies(set(self.general))
         # an expired record is a deleted row or a copy of one: they add up exactly
-        if note is None and n_copies + expired != counted + deleted:
+        if note is None and n_copies + expired + erased_copies + later != counted + deleted:
             problems.append(
-                f"{n_copies:,} copies found and {expired:,} records expired, progress "
-                f"counted {counted:,} copies and retention deleted {deleted:,} rows"
+                f"{n_copies:,} copies found, {expired:,} records expired and "
+                f"{erased_copies + later:,} copies erased; progress counted {counted:,} "
+                f"copies and retention deleted {deleted:,} rows"
             )
         if problems:
             return False, "; ".join(problems)
@@ -411,30 +423,51 @@ class _Lake:
 
 
 class _Retention:
-    """What retention runs deleted, from their ledger."""
+    """What retention runs and subject erasures deleted, from their ledgers."""
 
     def __init__(
-        self, cutoff: datetime | None, per_table: dict[str, int], per_batch: list[Row]
+        self,
+        cutoff: datetime | None,
+        per_table: dict[str, int],
+        per_batch: list[Row],
+        erased: DataFrame | None = None,
     ) -> None:
         self.cutoff = cutoff
         self.per_table = per_table
         self.per_batch = per_batch
+        self.erased = erased
+        self.erased_ids = (
+            erased.where(F.col("event_id").isNotNull())
+            .select(F.col("event_id").alias("eid"))
+            .distinct()
+            if erased is not None
+            else None
+        )
 
     @classmethod
     def load(cls, spark: SparkSession, settings: Settings) -> _Retention:
         runs = _read(spark, RETENTION_RUNS.path(settings))
-        if runs is None:
-            return cls(None, {}, [])
-        real = runs.where(~F.col("dry_run"))
-        cutoff = one_row(real.agg(F.max("cutoff")))[0]
-        per_table = {
-            r[0]: int(r[1]) for r in real.groupBy("table_name").agg(F.sum("deleted_rows")).collect()
-        }
-        batches = _read(spark, RETENTION_BATCHES.path(settings))
-        per_batch = batches.collect() if batches is not None else []
-        return cls(cutoff, per_table, per_batch)
+        cutoff, per_table, per_batch = None, {}, []
+        if runs is not None:
+            real = runs.where(~F.col("dry_run"))
+            cutoff = one_row(real.agg(F.max("cutoff")))[0]
+            per_table = {
+                r[0]: int(r[1])
+                for r in real.groupBy("table_name").agg(F.sum("deleted_rows")).collect()
+            }
+            batches = _read(spark, RETENTION_BATCHES.path(settings))
+            per_batch = batches.collect() if batches is not None else []
+        erased = read_table(spark, settings, ERASED_RECORDS)
+        if erased is not None:
+            per_batch += (
+                erased.groupBy("table_name", "ingest_batch_id")
+                .agg(F.count(F.lit(1)).alias("rows"))
+                .collect()
+            )
+        return cls(cutoff, per_table, per_batch, erased)
 
     def deleted(self, tables: set[str]) -> int:
+        """Rows retention deleted (their bronze records stay; an erasure's go with them)."""
         return sum(n for t, n in self.per_table.items() if t in tables)
 
     def by_batch(self, tables: set[str]) -> dict[int, int]:
@@ -443,6 +476,16 @@ class _Retention:
             if r["table_name"] in tables and r["ingest_batch_id"] is not None:
                 out[r["ingest_batch_id"]] = out.get(r["ingest_batch_id"], 0) + r["rows"]
         return out
+
+    def erased_copies(self, general: set[str]) -> int:
+        """Erased bronze records that were neither a silver nor a quarantine row: copies."""
+        if self.erased is None:
+            return 0
+        rows = self.erased.where(
+            F.col("table_name").isin(*general, QUARANTINE.qualified_name)
+        ).select(*RECORD)
+        records = self.erased.where(F.col("table_name") == BRONZE_AGENT_EVENTS.qualified_name)
+        return records.select(*RECORD).join(rows, RECORD, "left_anti").count()
 
 
 def _expired_record(cutoff: datetime) -> Column:

@@ -30,3 +30,35 @@ RETENTION_BATCHES_SCHEMA = T.StructType(
         T.StructField("rows", T.LongType(), nullable=False),
     ]
 )
+
+# ops.erasures: one row per erasure request and table; the subject only as a keyed digest
+ERASURES_SCHEMA = T.StructType(
+    [
+        T.StructField("erasure_id", T.StringType(), nullable=False),
+        T.StructField("requested_at", T.TimestampType(), nullable=False),
+        T.StructField("subject_digest", T.StringType(), nullable=False),
+        T.StructField("tenant_id", T.StringType()),
+        T.StructField("dry_run", T.BooleanType(), nullable=False),
+        T.StructField("table_name", T.StringType(), nullable=False),
+        T.StructField("found_rows", T.LongType(), nullable=False),
+        T.StructField("deleted_rows", T.LongType(), nullable=False),
+        T.StructField("remaining_rows", T.LongType(), nullable=False),
+        T.StructField("version_before", T.LongType()),
+        T.StructField("version_after", T.LongType()),
+        T.StructField("passes", T.IntegerType(), nullable=False),
+    ]
+)
+
+# ops.erased_records: each erased bronze, silver and quarantine row by its Kafka record and
+# stream batch, so offsets and per-batch accounting still balance after an erasure
+ERASED_RECORDS_SCHEMA = T.StructType(
+    [
+        T.StructField("erasure_id", T.StringType(), nullable=False),
+        T.StructField("table_name", T.StringType(), nullable=False),
+        T.StructField("topic", T.StringType(), nullable=False),
+        T.StructField("partition", T.IntegerType(), nullable=False),
+        T.StructField("offset", T.LongType(), nullable=False),
+        T.StructField("ingest_batch_id", T.LongType()),
+        T.StructField("event_id", T.StringType()),
+    ]
+)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from delta.tables import DeltaTable
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from pipelines.contracts.registry import ContractSet, contract_set
@@ -26,7 +26,12 @@ from pipelines.governance.classification import (
 )
 from pipelines.parity.schemas import CUTOVER_SCHEMA, PARITY_RESULTS_SCHEMA
 from pipelines.quality.schemas import QUALITY_RESULTS_SCHEMA
-from pipelines.retention.schemas import RETENTION_BATCHES_SCHEMA, RETENTION_RUNS_SCHEMA
+from pipelines.retention.schemas import (
+    ERASED_RECORDS_SCHEMA,
+    ERASURES_SCHEMA,
+    RETENTION_BATCHES_SCHEMA,
+    RETENTION_RUNS_SCHEMA,
+)
 from pipelines.settings import Settings
 from pipelines.transforms.schemas import (
     BRONZE_SCHEMA,
@@ -102,8 +107,9 @@ BRONZE_AGENT_EVENTS = TableSpec(
     BRONZE_SCHEMA,
     partition_by=("ingest_date",),
     properties={
-        "delta.appendOnly": "true",
-        # Raw records: user text and PII as sent.
+        # Raw records: user text and PII as sent. Not append-only: retention and subject
+        # erasure delete from it (docs/architecture.md, "Retention").
+        "delta.appendOnly": "false",
         "afl.layer": "bronze",
         "afl.classification": "restricted",
         **stream_table(
@@ -334,6 +340,22 @@ RETENTION_BATCHES = TableSpec(
     comment="Rows each retention run deleted per table and stream micro-batch.",
 )
 
+ERASURES = TableSpec(
+    "ops",
+    "erasures",
+    ERASURES_SCHEMA,
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="Each subject erasure per table: rows found, deleted, remaining (subject as a digest).",
+)
+
+ERASED_RECORDS = TableSpec(
+    "ops",
+    "erased_records",
+    ERASED_RECORDS_SCHEMA,
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="The Kafka record and stream batch of every row an erasure deleted.",
+)
+
 
 def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
     cs = contracts or contract_set()
@@ -354,6 +376,8 @@ def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
         QUALITY_RESULTS,
         RETENTION_RUNS,
         RETENTION_BATCHES,
+        ERASURES,
+        ERASED_RECORDS,
     ]
 
 
@@ -385,6 +409,14 @@ def ensure_table(
         builder.execute()
     register_table(spark, spec.qualified_name, path)
     return path
+
+
+def read_table(spark: SparkSession, settings: Settings, spec: TableSpec) -> DataFrame | None:
+    """The table's current snapshot, or None while it does not exist."""
+    path = spec.path(settings)
+    if not DeltaTable.isDeltaTable(spark, path):
+        return None
+    return spark.read.format("delta").load(path)
 
 
 _registered: dict[tuple[int, str], str] = {}

@@ -49,15 +49,26 @@ def test_available_now_runs_append_exactly_once(spark, kafka_broker, settings):
     assert DeltaTable.forPath(spark, path).history().count() == len(history)
 
 
-def test_bronze_table_is_append_only_and_registered_by_name(spark, kafka_broker, settings):
+def test_bronze_is_registered_by_name_and_an_older_append_only_bronze_is_lifted(
+    spark, kafka_broker, settings
+):
+    """Retention and erasure delete from bronze: a lake from before them had it append-only,
+    and the stream lifts that when it opens the table."""
     topic = settings.topic_name("smoke")
     _create_topic(settings, topic, partitions=1)
     produce_json(settings, topic, count=10)
     run_ingest(spark, settings, StreamOptions(available_now=True, topics=(topic,)))
     assert spark.table("bronze.agent_events").count() == 10
-    props = {
-        r["key"]: r["value"] for r in spark.sql("SHOW TBLPROPERTIES bronze.agent_events").collect()
-    }
-    assert props["delta.appendOnly"] == "true"
+
+    def append_only() -> str:
+        rows = spark.sql("SHOW TBLPROPERTIES bronze.agent_events").collect()
+        return {r["key"]: r["value"] for r in rows}["delta.appendOnly"]
+
+    assert append_only() == "false"
+    spark.sql("ALTER TABLE bronze.agent_events SET TBLPROPERTIES ('delta.appendOnly' = 'true')")
     with pytest.raises(Exception, match="DELTA_CANNOT_MODIFY_APPEND_ONLY"):
         spark.sql("DELETE FROM bronze.agent_events WHERE offset = 0")
+    produce_json(settings, topic, count=5)
+    run_ingest(spark, settings, StreamOptions(available_now=True, topics=(topic,)))
+    assert append_only() == "false"
+    assert spark.table("bronze.agent_events").count() == 15
