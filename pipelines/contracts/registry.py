@@ -24,11 +24,12 @@ import fastjsonschema
 import orjson
 
 from pipelines.contracts.exceptions import ContractFileError, ContractViolation
+from pipelines.contracts.timestamps import is_date_time
 
 BUILTIN_SCHEMAS_DIR = Path(__file__).with_name("schemas")
 ENVELOPE_NAME = "envelope.v1.json"
 CONTRACTS_DIR_ENV = "AFL_CONTRACTS_DIR"
-_CONTRACT_FILE = re.compile(r"^(?P<type>[a-z_]+)\.v(?P<version>\d+)\.json$")
+CONTRACT_FILE = re.compile(r"^(?P<type>[a-z_]+)\.v(?P<version>\d+)\.json$")
 
 # A record larger than this is quarantined as oversized (Kafka itself allows ~1 MiB).
 MAX_EVENT_BYTES = 128 * 1024
@@ -60,7 +61,8 @@ class Contract:
 
     @cached_property
     def _validator(self) -> Any:
-        return fastjsonschema.compile(self.event_schema)
+        # The date-time format by the lake's own pattern (ASCII digits, RFC 3339 offsets).
+        return fastjsonschema.compile(self.event_schema, formats={"date-time": is_date_time})
 
     def validate(self, event: Mapping[str, Any]) -> None:
         try:
@@ -133,7 +135,7 @@ class ContractSet:
         for name, content in self.documents.items():
             if name == ENVELOPE_NAME:
                 continue
-            match = _CONTRACT_FILE.match(name)
+            match = CONTRACT_FILE.match(name)
             if match is None:
                 raise ContractFileError(f"{name}: contract files are named <event_type>.v<N>.json")
             try:
@@ -185,20 +187,30 @@ class ContractSet:
                 "$", f"an event is a JSON object, got {type(event).__name__}", kind="not_an_object"
             )
         event_type = event.get("event_type")
-        if event_type is None:
-            raise ContractViolation(
-                "event_type", "required field is missing", kind="missing_required"
-            )
         if not isinstance(event_type, str):
+            if "event_type" not in event:
+                raise ContractViolation(
+                    "event_type", "required field is missing", kind="missing_required"
+                )
             raise ContractViolation("event_type", "must be string", kind="wrong_type")
         version = event.get("schema_version")
-        if version is None:
-            raise ContractViolation(
-                "schema_version", "required field is missing", event_type, "missing_required"
-            )
-        if not isinstance(version, int) or isinstance(version, bool):
+        if type(version) is not int:  # bool is an int to Python, not to JSON
+            if "schema_version" not in event:
+                raise ContractViolation(
+                    "schema_version", "required field is missing", event_type, "missing_required"
+                )
             raise ContractViolation("schema_version", "must be integer", event_type, "wrong_type")
-        contract = self.contracts.get((event_type, version)) or self.get(event_type, version)
+        contract = self.contracts.get((event_type, version))
+        if contract is None:
+            lowest = self.envelope["properties"]["schema_version"].get("minimum", 1)
+            if version < lowest:  # the envelope's rule, before any contract's
+                raise ContractViolation(
+                    "schema_version",
+                    f"must be bigger than or equal to {lowest}",
+                    event_type,
+                    "invalid_value",
+                )
+            contract = self.get(event_type, version)
         contract.validate(event)
         return contract
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from functools import reduce
 from typing import Any
 
+from pyspark.sql import Column
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from pipelines.contracts.registry import Contract, ContractSet, contract_set, json_type_of
+from pipelines.contracts.timestamps import parse_timestamp
 from pipelines.errors import AflError
 
 _PRIMITIVES: dict[str, T.DataType] = {
@@ -128,55 +130,11 @@ def _wider(a: T.DataType, b: T.DataType, name: str) -> T.DataType:
 #
 # JSON Schema and Spark disagree at the edges: a contract's "integer" admits 1.0 and
 # integers beyond 64 bits, its "date-time" admits lowercase 't'/'z', leap seconds and
-# offsets beyond +-18:00. Spark's JSON reader turns each of those into a silent null. An
-# event carrying one is quarantined instead, naming the field, so no value is lost.
+# offsets beyond +-18:00 (pipelines.contracts.timestamps). Spark's JSON reader turns each
+# of those into a silent null. An event carrying one is quarantined instead, naming the
+# field, so no value is lost.
 
 BIGINT_RANGE = (-(2**63), 2**63 - 1)
-# Spark reads this shape (uppercase T and Z, offsets within +-18:00, up to 9 fraction
-# digits, kept to the microsecond); the bounds keep every reader (Python included) safe.
-_TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$"
-)
-EARLIEST_TIMESTAMP = datetime(1, 1, 3, tzinfo=UTC)
-LATEST_TIMESTAMP = datetime(9999, 12, 30, tzinfo=UTC)
-
-
-_last_parsed: tuple[str, datetime | None] = ("", None)
-
-
-def parse_timestamp(text: str) -> datetime | None:
-    """The UTC instant Spark reads from a date-time string, or None if it would read null.
-
-    The classifier asks twice for an event's occurred_at (exactness, then its date): the
-    last answer is kept.
-    """
-    global _last_parsed
-    last = _last_parsed
-    if last[0] == text:
-        return last[1]
-    moment = _parse_timestamp(text)
-    _last_parsed = (text, moment)
-    return moment
-
-
-def _parse_timestamp(text: str) -> datetime | None:
-    match = _TIMESTAMP.match(text)
-    if match is None:
-        return None
-    year, month, day, hour, minute, second, fraction, zone, zh, zm = match.groups()
-    if int(second) > 59 or (zone != "Z" and (int(zh) * 60 + int(zm) > 18 * 60 or int(zm) > 59)):
-        return None
-    micros = int((fraction or ".0")[1:].ljust(6, "0")[:6])
-    try:
-        moment = datetime(
-            int(year), int(month), int(day), int(hour), int(minute), int(second), micros, UTC
-        )
-    except ValueError:
-        return None
-    if zone != "Z":
-        offset = timedelta(hours=int(zh), minutes=int(zm))
-        moment -= offset if zone[0] == "+" else -offset
-    return moment if EARLIEST_TIMESTAMP <= moment <= LATEST_TIMESTAMP else None
 
 
 def unrepresentable(value: Any, dtype: T.DataType, path: str) -> tuple[str, str] | None:
@@ -236,3 +194,62 @@ def _pruned(f: T.StructField) -> T.StructField | None:
             return T.StructField(f.name, T.ArrayType(probe.dataType))
         return T.StructField(f.name, T.MapType(T.StringType(), probe.dataType))
     return None
+
+
+# -- does a typed value hold only what its own contract allows? --------------------------
+
+
+def satisfies(value: Column, spec: Mapping[str, Any], dtype: T.DataType) -> Column:
+    """True where ``value`` (a typed column of type ``dtype``) is null or holds what the
+    contract property ``spec`` allows: its enum or const, bounds, lengths and pattern, and in
+    nested objects only the fields ``spec`` declares (each valid in turn). The column's type
+    already says which JSON type it held; null stands for absent, so ``required`` is not
+    asked. ``afl verify lake`` holds every silver row's typed columns to this."""
+    checks: list[Column] = []
+    if spec.get("const") is not None:
+        checks.append(value == F.lit(spec["const"]))
+    if "enum" in spec:
+        allowed = [v for v in spec["enum"] if v is not None]
+        checks.append(value.isin(*allowed) if allowed else F.lit(False))
+    if isinstance(dtype, T.StringType):
+        if "minLength" in spec:
+            checks.append(F.length(value) >= F.lit(spec["minLength"]))
+        if "maxLength" in spec:
+            checks.append(F.length(value) <= F.lit(spec["maxLength"]))
+        if "pattern" in spec:
+            checks.append(value.rlike(spec["pattern"]))
+    if isinstance(dtype, T.LongType | T.DoubleType):
+        for keyword, test in (
+            ("minimum", value.__ge__),
+            ("maximum", value.__le__),
+            ("exclusiveMinimum", value.__gt__),
+            ("exclusiveMaximum", value.__lt__),
+        ):
+            bound = spec.get(keyword)
+            if isinstance(bound, int | float) and not isinstance(bound, bool):
+                checks.append(test(F.lit(bound)))
+    if isinstance(dtype, T.StructType):
+        declared = spec.get("properties", {})
+        for f in dtype.fields:
+            inner = declared.get(f.name)
+            checks.append(
+                value[f.name].isNull()
+                if inner is None
+                else satisfies(value[f.name], inner, f.dataType)
+            )
+    if isinstance(dtype, T.ArrayType):
+        if "minItems" in spec:
+            checks.append(F.size(value) >= F.lit(spec["minItems"]))
+        if "maxItems" in spec:
+            checks.append(F.size(value) <= F.lit(spec["maxItems"]))
+        items = spec.get("items")
+        if isinstance(items, Mapping):
+            element = dtype.elementType
+            checks.append(F.forall(value, lambda item: satisfies(item, items, element)))
+    if isinstance(dtype, T.MapType) and isinstance(spec.get("additionalProperties"), Mapping):
+        extra, item_type = spec["additionalProperties"], dtype.valueType
+        checks.append(F.forall(F.map_values(value), lambda item: satisfies(item, extra, item_type)))
+    if not checks:
+        return F.lit(True)
+    every = reduce(lambda a, b: a & b, checks)
+    return value.isNull() | F.coalesce(every, F.lit(False))

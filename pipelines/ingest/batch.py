@@ -33,6 +33,7 @@ from pyspark.sql.streaming.query import StreamingQuery
 from pipelines.contracts.watch import ContractWatch
 from pipelines.errors import AflError
 from pipelines.ingest.checkpoint import batch_offsets, kafka_lag
+from pipelines.ingest.contract_record import record_accepted, stream_contracts
 from pipelines.ingest.isolation import BatchFrames
 from pipelines.ingest.landing import (
     RECORD_COORDS,
@@ -76,9 +77,9 @@ class IngestBatch:
         self.settings = settings
         self.metrics = metrics
         self.query_name = query_name
-        self.writer = SilverWriter(
-            settings, rules or ingest_rules(settings), SchemaEvolution.parse(schema_evolution)
-        )
+        if rules is None:  # the folder checked against what this query published before
+            rules = ingest_rules(settings, stream_contracts(settings, query_name))
+        self.writer = SilverWriter(settings, rules, SchemaEvolution.parse(schema_evolution))
         self.contracts = ContractWatch(self.writer.rules.contracts)
         self.query_id: str | None = None
         self._ready = threading.Event()
@@ -120,6 +121,7 @@ class IngestBatch:
         """Contract versions added to the folder since the last batch, if compatible."""
         accepted = self.contracts.poll()
         if accepted is not None:
+            record_accepted(self.settings, self.query_name, accepted)
             self.writer.rules = replace(self.writer.rules, contracts=accepted)
 
     def _write(

@@ -309,8 +309,6 @@ class SilverWriter:
             rows = typed_events(part, contracts, self.rules)
             if schema is not None:
                 rows = fit_to_table(rows, schema, spec.qualified_name, self.mode, hashed)
-            else:
-                rows = rows.withColumn("_conflict", F.lit(None).cast("string"))
             eligible = F.col("_typing_problem").isNull() & F.col("_conflict").isNull()
             return rows.withColumn("_eligible", eligible)
 

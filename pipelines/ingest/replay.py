@@ -17,8 +17,9 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from pipelines.contracts.registry import contract_set, reload_contracts
 from pipelines.errors import AflError
+from pipelines.ingest.batch import INGEST_QUERY
+from pipelines.ingest.contract_record import stream_contracts
 from pipelines.ingest.isolation import BatchFrames
 from pipelines.ingest.landing import SilverWriter, ingest_rules, isolated_rows
 from pipelines.settings import Settings
@@ -41,9 +42,10 @@ def replay_quarantine(spark: SparkSession, settings: Settings) -> ReplayResult:
     path = QUARANTINE.path(settings)
     if not DeltaTable.isDeltaTable(spark, path):
         raise AflError("there is no quarantine table yet; nothing to replay")
-    reload_contracts()
-    # Dead-lettered records are judged on their merit: the DLQ topic may carry any type.
-    rules = ingest_rules(settings, contract_set(), dead_letters=False)
+    # The stream's contracts (the folder checked as at its start), and dead-lettered records
+    # judged on their merit: the DLQ topic may carry any type.
+    contracts = stream_contracts(settings, INGEST_QUERY)
+    rules = ingest_rules(settings, contracts, dead_letters=False)
     writer = SilverWriter(settings, rules, remember=False)
     pending = spark.read.format("delta").load(path).where(F.col("status") == "quarantined")
     records = pending.select(

@@ -45,8 +45,9 @@ def fit_to_table(
     mode: SchemaEvolution,
     hashed_fields: set[str],
 ) -> DataFrame:
-    """Apply the evolution mode; adds ``_conflict``: null, or why the table cannot take the
-    row's values (a type it cannot safely widen to). Such a row's value is not cast.
+    """Apply the evolution mode; adds ``_conflict`` (or adds to the rows' own): null, or why
+    the table cannot take the row's values (a type it cannot safely widen to). Such a row's
+    value is not cast.
 
     ``hashed_fields``: user text and PII columns, which the general table holds only hashed
     (as ``<field>_hash``), so their raw types never meet the table's.
@@ -88,6 +89,8 @@ def fit_to_table(
             f"{table_name}.{name} is {target.simpleString()} (not a safe widening)"
         )
         reason = F.when(F.col(name).isNotNull(), F.lit(message)).otherwise(reason)
+    if "_conflict" in rows.columns:  # a version that cannot share the batch's columns
+        reason = F.coalesce(F.col("_conflict"), reason)
     rows = rows.withColumn("_conflict", reason)
     for name, _, target in conflicts:  # a conflicting value is never cast: it would fail
         casts[name] = F.when(F.col("_conflict").isNull(), F.col(name).cast(target))

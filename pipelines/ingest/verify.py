@@ -12,7 +12,10 @@ Each check reads what the stream wrote and says, in one line, whether the promis
 - one row per event_id in every silver table;
 - traceable: every silver and quarantine row points at a bronze record;
 - governed: every row's classification and retention are its table's (silver, restricted
-  companions, quarantine).
+  companions, quarantine);
+- typed by its own contract: every typed column of every silver row (and restricted
+  companion row) is null or a value the row's own contract version allows; a column (or
+  nested field) its version does not declare is null.
 
 Rows a retention run deleted are accounted for by its ledger (ops.retention_runs and
 ops.retention_batches): a batch balances with the rows deleted from it, a record is
@@ -36,12 +39,15 @@ from functools import reduce
 from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
-from pipelines.contracts.registry import contract_set
+from pipelines.contracts.registry import Contract, ContractSet, contract_set
+from pipelines.contracts.spark_schema import satisfies
 from pipelines.errors import AflError
 from pipelines.governance.classification import retention_until
 from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.checkpoint import committed_offsets
+from pipelines.ingest.contract_record import lake_contracts
 from pipelines.ingest.offsets import verify_offsets
 from pipelines.settings import Settings
 from pipelines.spark.io import one_row
@@ -89,6 +95,7 @@ def verify_lake(spark: SparkSession, settings: Settings) -> list[Check]:
         ("one row per event_id", lake.unique_event_ids),
         ("traceable to bronze", lake.traceable),
         ("governed rows", lake.governed),
+        ("typed by its own contract", lake.typed_by_own_contract),
     ]
     results = []
     for name, run in checks:
@@ -137,6 +144,7 @@ class _Lake:
             else None
         )
         self.retention = _Retention.load(spark, settings)
+        self.contracts = lake_contracts(settings, INGEST_QUERY)
 
     @classmethod
     def load(cls, spark: SparkSession, settings: Settings) -> _Lake:
@@ -421,6 +429,31 @@ class _Lake:
             f"{rows:,} rows in {len(frames)} tables, each of its table's class and retention",
         )
 
+    def typed_by_own_contract(self) -> tuple[bool, str]:
+        """Each typed column holds only what the row's own version validated: one job per
+        table, naming the first columns that break it."""
+        problems: list[str] = []
+        rows = 0
+        for event_type in SILVER_TABLE_FOR:
+            general = self.general.get(silver_spec(event_type).qualified_name)
+            restricted = self.restricted.get(event_type)
+            if restricted is not None and general is not None:  # the companion's versions
+                versions = general.select("event_id", "schema_version")
+                restricted = restricted.join(versions, "event_id", "left")
+            for frame, name in ((general, ""), (restricted, "_restricted")):
+                if frame is None:
+                    continue
+                table = f"silver.{SILVER_TABLE_FOR[event_type]}{name}"
+                counts = own_contract_violations(frame, self.contracts, event_type)
+                rows += counts.pop("", 0)
+                problems += [
+                    f"{table}.{column}: {n:,} row(s) hold what their version does not allow"
+                    for column, n in counts.items()
+                ]
+        if problems:
+            return False, "; ".join(problems[:SHOWN])
+        return True, f"{rows:,} rows, every typed value allowed by the row's own version"
+
 
 class _Retention:
     """What retention runs and subject erasures deleted, from their ledgers."""
@@ -535,3 +568,68 @@ def _processed_bronze(
         ],
     )
     return bronze.where(committed), None
+
+
+def own_contract_violations(
+    table: DataFrame, contracts: ContractSet, event_type: str
+) -> dict[str, int]:
+    """Per typed column, the rows whose value their own version does not allow (a
+    general table's ``<field>_hash``/``_length`` of user text or PII: null unless the
+    version declares the field; its raw value is checked in the restricted companion);
+    ``""``: how many rows were read. A row of a version no contract describes counts
+    against ``schema_version``."""
+    versions = {v: contracts.get(event_type, v) for v in contracts.versions(event_type)}
+    payload_names = {n for c in versions.values() for n in c.payload_fields}
+    classified = {k.split(".", 1)[1] for c in versions.values() for k in c.field_classes}
+    version = F.col("schema_version")
+    flags: dict[str, Column] = {}
+    for f in table.schema.fields:
+        column = F.col(f"`{f.name}`")
+        allowed: Column | None = None
+        for v, contract in versions.items():
+            ok = _allowed(column, f.name, f.dataType, contract, payload_names, classified)
+            if ok is None:
+                break  # not a typed column (governance, the event's date, the batch)
+            allowed = F.when(version == v, ok).otherwise(
+                allowed if allowed is not None else F.lit(True)
+            )
+        if allowed is not None:
+            flags[f.name] = F.sum((~allowed).cast("int"))
+    flags["schema_version"] = F.sum(
+        (~F.coalesce(version.isin(*versions), F.lit(False))).cast("int")
+    )
+    found = one_row(
+        table.agg(F.count(F.lit(1)).alias("_rows"), *[c.alias(n) for n, c in flags.items()])
+    )
+    counts = {"": int(found["_rows"])}
+    counts.update({n: int(found[n]) for n in flags if found[n]})
+    return counts
+
+
+# Envelope fields whose column the lake writes itself (or keys by), not a producer's value.
+_WRITTEN_BY_THE_LAKE = frozenset({"event_type", "schema_version", "data_classification", "payload"})
+
+
+def _allowed(
+    column: Column,
+    name: str,
+    dtype: T.DataType,
+    contract: Contract,
+    payload_names: set[str],
+    classified: set[str],
+) -> Column | None:
+    """Whether ``column`` (table column ``name``) holds only what ``contract`` allows, or
+    None when the column is none of the event's typed fields."""
+    envelope = contract.event_schema["properties"]
+    payload = contract.payload_schema.get("properties", {})
+    if name in _WRITTEN_BY_THE_LAKE:
+        return None
+    if name in envelope:
+        return satisfies(column, envelope[name], dtype)
+    if name in payload_names:  # declared by some version: null unless by this one
+        return satisfies(column, payload[name], dtype) if name in payload else column.isNull()
+    for end in ("_hash", "_length"):
+        field_name = name.removesuffix(end)
+        if name.endswith(end) and field_name in classified:
+            return F.lit(True) if field_name in payload else column.isNull()
+    return None

@@ -27,13 +27,13 @@ from pipelines.contracts.registry import (
     shipped_contract_set,
 )
 from pipelines.contracts.spark_schema import (
-    LATEST_TIMESTAMP,
     event_schema,
     exactness_schema,
     merged_schema,
-    parse_timestamp,
     unrepresentable,
 )
+from pipelines.contracts.timestamps import LATEST_TIMESTAMP, parse_timestamp
+from pipelines.errors import AflError
 from pipelines.governance.classification import (
     RETENTION_DAYS,
     USER_TEXT,
@@ -431,8 +431,15 @@ def typed_events(
 
     ``contracts`` are the versions present in the batch: their merged schema decides the
     columns, so a new version's fields appear as new columns when its first events arrive.
+    Each row is typed by its own version: a column (or nested field) its version does not
+    declare is null, whatever the record carries under that name (that value is in
+    ``_rescued_data``), so a typed value is always one its own contract validated, and a
+    row does not depend on the versions beside it in the batch.
     ``_typing_problem`` is null, or says that Spark read null where the event has a value
     (the classifier's exactness rules should have caught it first: this is the safety net).
+    ``_conflict`` is null, or says why the row's version cannot share the table's columns
+    with the earlier versions in the batch (a type no safe widening joins): such rows are
+    quarantined as ``schema_conflict``, the other versions' rows land.
     """
     event_type = contracts[0].event_type
     key = (
@@ -448,20 +455,43 @@ def typed_events(
     return rows.select(*columns)
 
 
+def typing_plan(contracts: Sequence[Contract]) -> tuple[list[Contract], dict[int, str]]:
+    """The versions typed together (in version order, each merging into the ones before),
+    and why each other version cannot join them (version -> ``payload.<field>: ...``)."""
+    typed: list[Contract] = []
+    conflicts: dict[int, str] = {}
+    for contract in sorted(contracts, key=lambda c: c.version):
+        try:
+            merged_schema([*typed, contract])
+        except AflError as exc:
+            field_name, _, why = str(exc).partition(": ")
+            earlier = ", ".join(f"v{c.version}" for c in typed) or "silver"
+            conflicts[contract.version] = (
+                f"payload.{field_name}: {contract.event_type} v{contract.version} cannot share "
+                f"the table's columns with {earlier} ({why})"
+            )
+            continue
+        typed.append(contract)
+    return typed, conflicts
+
+
 def _typed_columns(
     contracts: Sequence[Contract], rules: IngestRules
 ) -> tuple[Column, list[Column]]:
     event_type = contracts[0].event_type
-    schema = merged_schema(contracts)
+    typed, conflicts = typing_plan(contracts)
+    schema = merged_schema(typed)
     payload_type = schema["payload"].dataType
     assert isinstance(payload_type, T.StructType)  # the envelope's payload is an object
     parsed = F.from_json(F.col("value").cast("string"), schema)
+    own: dict[int, T.DataType] = {c.version: event_schema(c) for c in typed}
+    version = F.col("_e.schema_version")
     topic_class = rules.topic_classification[event_type]
     columns: list[Column] = []
     for f in schema.fields:
         if f.name == "payload":
             continue
-        value = F.col(f"_e.{f.name}")
+        value = own_typed(F.col(f"_e.{f.name}"), f, version, _declared(own, f.name))
         if f.name == "data_classification":
             # The table's class, which the contract and the topic decide; the producer's
             # own word stays in bronze's raw bytes.
@@ -469,12 +499,20 @@ def _typed_columns(
         columns.append(value.alias(f.name, metadata=f.metadata))
         if f.name == "occurred_at":
             columns.append(F.to_date(F.col("_e.occurred_at")).alias("event_date"))
+    own_payloads = {c.version: event_schema(c)["payload"].dataType for c in typed}
     for f in payload_type.fields:
-        columns.append(F.col(f"_e.payload.{f.name}").alias(f.name, metadata=f.metadata))
-    classified_fields = sorted({k.split(".", 1)[1] for c in contracts for k in c.field_classes})
+        declared = _declared(own_payloads, f.name)
+        value = own_typed(F.col(f"_e.payload.{f.name}"), f, version, declared)
+        columns.append(value.alias(f.name, metadata=f.metadata))
     contains_pii = F.lit(False)
-    for name in classified_fields:
-        contains_pii = contains_pii | F.col(f"_e.payload.{name}").isNotNull()
+    for contract in typed:  # the row's own version's user text and PII fields
+        filled = F.lit(False)
+        for name in sorted(k.split(".", 1)[1] for k in contract.field_classes):
+            filled = filled | F.col(f"_e.payload.{name}").isNotNull()
+        contains_pii = F.when(version == contract.version, filled).otherwise(contains_pii)
+    conflict = F.lit(None).cast("string")
+    for v, why in sorted(conflicts.items()):
+        conflict = F.when(version == v, F.lit(why)).otherwise(conflict)
     columns += [
         F.col("_rescued").alias(RESCUED),
         contains_pii.alias("contains_pii"),
@@ -486,9 +524,68 @@ def _typed_columns(
         F.col("kafka_timestamp"),
         F.col("ingested_at"),
         F.lit(PIPELINE_VERSION).alias("pipeline_version"),
-        _typing_problem(contracts).alias("_typing_problem"),
+        _typing_problem(typed).alias("_typing_problem"),
+        conflict.alias("_conflict"),
     ]
     return parsed, columns
+
+
+def _declared(schemas: Mapping[int, T.DataType], name: str) -> dict[int, T.DataType | None]:
+    """Each version's own type of field ``name`` (None: the version does not declare it)."""
+    return {
+        v: s[name].dataType if isinstance(s, T.StructType) and name in s.fieldNames() else None
+        for v, s in schemas.items()
+    }
+
+
+def own_typed(
+    value: Column, merged: T.StructField, version: Column, declared: Mapping[int, T.DataType | None]
+) -> Column:
+    """``value`` (read with the merged type) as the row's own version types it: null where
+    that version does not declare the field, nested fields included."""
+    if all(t is not None and _same_shape(t, merged.dataType) for t in declared.values()):
+        return value  # every version declares it alike: the usual column, no CASE
+    out = F.lit(None).cast(merged.dataType)
+    for v, own in sorted(declared.items()):
+        if own is not None:
+            out = F.when(version == v, _project(value, merged.dataType, own)).otherwise(out)
+    return out
+
+
+def _same_shape(own: T.DataType, merged: T.DataType) -> bool:
+    """Whether a version's type keeps every part of the merged one (widening aside)."""
+    if isinstance(own, T.StructType) and isinstance(merged, T.StructType):
+        mine = {f.name: f.dataType for f in own.fields}
+        return all(f.name in mine and _same_shape(mine[f.name], f.dataType) for f in merged.fields)
+    if isinstance(own, T.ArrayType) and isinstance(merged, T.ArrayType):
+        return _same_shape(own.elementType, merged.elementType)
+    if isinstance(own, T.MapType) and isinstance(merged, T.MapType):
+        return _same_shape(own.valueType, merged.valueType)
+    return not isinstance(merged, T.StructType | T.ArrayType | T.MapType)
+
+
+def _project(value: Column, merged: T.DataType, own: T.DataType) -> Column:
+    """``value`` of the merged type, keeping only the parts ``own`` declares."""
+    if _same_shape(own, merged):
+        return value
+    if isinstance(merged, T.StructType) and isinstance(own, T.StructType):
+        mine = {f.name: f.dataType for f in own.fields}
+        fields = [
+            (
+                _project(value[f.name], f.dataType, mine[f.name])
+                if f.name in mine
+                else F.lit(None).cast(f.dataType)
+            ).alias(f.name)
+            for f in merged.fields
+        ]
+        return F.when(value.isNotNull(), F.struct(*fields))
+    if isinstance(merged, T.ArrayType) and isinstance(own, T.ArrayType):
+        element, own_element = merged.elementType, own.elementType
+        return F.transform(value, lambda item: _project(item, element, own_element))
+    if isinstance(merged, T.MapType) and isinstance(own, T.MapType):
+        item_type, own_item = merged.valueType, own.valueType
+        return F.transform_values(value, lambda _, item: _project(item, item_type, own_item))
+    return F.lit(None).cast(merged)  # shapes that cannot meet: merged_schema refuses them
 
 
 def _typing_problem(contracts: Sequence[Contract]) -> Column:

@@ -38,6 +38,8 @@ ODD_TIMESTAMPS = {
     "2026-02-30T12:00:00Z": "invalid_value",
     "2026-11-20T12:00:00": "invalid_value",
     "yesterday": "invalid_value",
+    "2026-11-20T12:00:00+0530": "invalid_value",  # RFC 3339 offsets have a colon
+    "\uff12\uff10\uff12\uff16-11-20T12:00:00Z": "invalid_value",  # full-width digits
 }
 ODD_INTEGERS: list[Any] = [1.0, 2**63 - 1, 2**63, 2**64, -(2**63) - 1, 1e300, 0, -1, "12", True]
 ODD_NUMBERS: list[Any] = [-0.0, 1e308, 5e-324, 2**70, 3, "NaN", None, [1]]
@@ -138,7 +140,14 @@ def _mutations(
     for name, spec in payload_schema.get("properties", {}).items():
         yield from _field_mutations(base, ("payload", name), spec, name in payload_required, rng)
     # version and type
-    for label, version in (("version_float", 1.0), ("version_unknown", 99), ("version_bool", True)):
+    for label, version in (
+        ("version_float", 1.0),
+        ("version_unknown", 99),
+        ("version_bool", True),
+        ("version_null", None),
+        ("version_zero", 0),
+        ("version_negative", -1),
+    ):
         event = copy.deepcopy(base)
         event["schema_version"] = version
         yield label, event

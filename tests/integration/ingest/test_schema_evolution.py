@@ -105,11 +105,13 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
     assert table.where(F.col("sla_met")).count() == len(v3)
     assert table.where(F.col("sla_met").isNull()).count() == table.count() - len(v3)
 
-    # v4 changes retry_count's type: silver cannot widen bigint to string
+    # v4 widens retry_count to a number: the compatibility check accepts it (a type change
+    # to string would be refused at start), but silver's column is bigint and cannot take
+    # 2.5: those events are quarantined as schema_conflict
     add_version(
-        contracts_dir, "outcome", 3, 4, lambda p: p.update(retry_count={"type": ["string", "null"]})
+        contracts_dir, "outcome", 3, 4, lambda p: p.update(retry_count={"type": ["number", "null"]})
     )
-    v4 = outcome_events(14, 4, edit=lambda p: p.update(retry_count="twice"))
+    v4 = outcome_events(14, 4, edit=lambda p: p.update(retry_count=2.5))
     with AgentEventProducer(settings) as producer:
         for event in v4:
             producer.emit(event)
@@ -125,7 +127,7 @@ def test_new_versions_add_columns_and_a_type_change_goes_to_quarantine(spark, la
     assert len(conflicts) == len(v4)
     assert {c["reason_field"] for c in conflicts} == {"payload.retry_count"}
     assert conflicts[0]["reason"] == (
-        "payload.retry_count: the contract gives string, silver.outcomes.retry_count is bigint "
+        "payload.retry_count: the contract gives double, silver.outcomes.retry_count is bigint "
         "(not a safe widening)"
     )
     assert {c["event_id"] for c in conflicts} == {e["event_id"] for e in v4}

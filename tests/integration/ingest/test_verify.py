@@ -115,9 +115,10 @@ def test_verify_lake_from_the_shell_names_each_invariant(streamed):
         "one row per event_id",
         "traceable to bronze",
         "governed rows",
+        "typed by its own contract",
     ]
     assert all(line.startswith("ok ") for line in lines[:-1])
-    assert lines[-1] == "7 of 7 invariants hold"
+    assert lines[-1] == "8 of 8 invariants hold"
     assert f"{manifest['bad']['duplicate']:,} copies" in lines[2]
 
 

@@ -133,6 +133,39 @@ def test_an_invalid_event_names_the_field(mutate, field, reason):
     assert reason in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("mutate", "kind", "field"),
+    [
+        (lambda e: e.update(schema_version=None), "wrong_type", "schema_version"),
+        (lambda e: e.update(schema_version="1"), "wrong_type", "schema_version"),
+        (lambda e: e.update(schema_version=True), "wrong_type", "schema_version"),
+        (lambda e: e.update(schema_version=0), "invalid_value", "schema_version"),
+        (lambda e: e.update(schema_version=-1), "invalid_value", "schema_version"),
+        (lambda e: e.pop("schema_version"), "missing_required", "schema_version"),
+        (lambda e: e.update(event_type=None), "wrong_type", "event_type"),
+        (lambda e: e.pop("event_type"), "missing_required", "event_type"),
+        (
+            lambda e: e.update(occurred_at="2026-11-20T10:00:00+0530"),
+            "invalid_value",
+            "occurred_at",
+        ),
+        (
+            lambda e: e.update(occurred_at="\uff12\uff10\uff12\uff16-11-20T10:00:00Z"),
+            "invalid_value",
+            "occurred_at",
+        ),
+        (lambda e: e.update(occurred_at="2026-11-20T10:00:00+05:30"), "valid", None),
+    ],
+)
+def test_a_reason_names_what_the_producer_must_fix(mutate, kind, field):
+    """Present but of the wrong type is wrong_type; outside the envelope's range or not
+    RFC 3339 is invalid_value; only an absent field is missing_required."""
+    event = _valid_outcome()
+    mutate(event)
+    verdict = classify_record(serialize(event))
+    assert (verdict.kind, verdict.field) == (kind, field)
+
+
 def test_classify_record_kinds():
     event = _valid_outcome()
     assert classify_record(serialize(event)).kind == "valid"

@@ -1,30 +1,9 @@
 """Contract-valid values silver cannot hold exactly, and fields no contract names."""
 
-from datetime import UTC, datetime
-
-import pytest
 from pyspark.sql import types as T
 
 from pipelines.contracts.registry import contract_set
-from pipelines.contracts.spark_schema import parse_timestamp, unrepresentable
-
-
-@pytest.mark.parametrize(
-    ("text", "moment"),
-    [
-        ("2026-11-20T12:00:00Z", datetime(2026, 11, 20, 12, tzinfo=UTC)),
-        ("2026-11-20T12:00:00.123456789+14:00", datetime(2026, 11, 19, 22, 0, 0, 123456, UTC)),
-        ("2026-11-20T12:00:00-18:00", datetime(2026, 11, 21, 6, tzinfo=UTC)),
-        ("2026-11-20t12:00:00z", None),  # lowercase: JSON Schema yes, Spark no
-        ("2026-11-20T23:59:60Z", None),  # leap second
-        ("2026-11-20T12:00:00+18:01", None),  # beyond what Java offsets allow
-        ("2026-02-30T12:00:00Z", None),
-        ("0001-01-01T00:00:00Z", None),  # Python readers of Spark cannot hold it
-        ("9999-12-31T23:59:59Z", None),
-    ],
-)
-def test_timestamps_spark_reads_exactly(text, moment):
-    assert parse_timestamp(text) == moment
+from pipelines.contracts.spark_schema import satisfies, unrepresentable
 
 
 def test_integers_beyond_bigint_or_written_with_a_fraction_are_named():
@@ -62,3 +41,38 @@ def test_unknown_fields_are_found_at_every_level_the_contract_describes():
         "payload.gpu": 1.5,
         "payload.context_refs[1].page": 3,
     }
+
+
+def test_satisfies_holds_a_typed_value_to_its_own_property(spark):
+    """Enum, bounds, lengths; in a struct only the declared fields; null passes."""
+    schema = T.StructType(
+        [
+            T.StructField("channel", T.StringType()),
+            T.StructField("rating", T.LongType()),
+            T.StructField("ref", T.StructType([T.StructField("doc", T.StringType()),
+                                               T.StructField("page", T.LongType())])),
+            T.StructField("tags", T.ArrayType(T.StringType())),
+        ]
+    )  # fmt: skip
+    rows = [
+        ("web", 3, ("d", None), ["a"]),
+        (None, None, None, None),
+        ("carrier-pigeon", 3, ("d", None), ["a"]),  # not in the enum
+        ("web", 9, ("d", None), ["a"]),  # above the maximum
+        ("web", 3, ("d", 4), ["a"]),  # page: a field the property does not declare
+        ("web", 3, ("", None), ["a"]),  # doc shorter than minLength
+        ("web", 3, ("d", None), ["a", "x" * 9]),  # an item longer than maxLength
+    ]
+    frame = spark.createDataFrame(rows, schema)
+    spec = {
+        "channel": {"enum": ["web", "slack", None]},
+        "rating": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+        "ref": {"type": "object", "properties": {"doc": {"type": "string", "minLength": 1}}},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 8}},
+    }
+    verdicts = frame.select(
+        *[satisfies(frame[f.name], spec[f.name], f.dataType).alias(f.name) for f in schema]
+    ).collect()
+    assert [all(r) for r in verdicts] == [True, True, False, False, False, False, False]
+    assert [r["channel"] for r in verdicts] == [True, True, False, True, True, True, True]
+    assert [r["ref"] for r in verdicts] == [True, True, True, True, False, False, True]

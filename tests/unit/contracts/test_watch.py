@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pipelines.contracts.registry import BUILTIN_SCHEMAS_DIR, ContractSet
-from pipelines.contracts.watch import ContractRefused, ContractWatch, check_update
+from pipelines.contracts.watch import ContractWatch, accepted_set
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_an_incompatible_version_is_refused_and_the_old_set_kept(folder, caplog)
     assert watch.current is start
     assert watch.refused == (
         "tool_call.v3.json is incompatible with v2: payload.phase: required field removed "
-        "(a rename is a removal plus an addition)"
+        "(a rename is a removal plus an addition) [removed_required]"
     )
     assert "contracts folder changed, not used" in caplog.text
     # fixing the file (a compatible v3 instead) is picked up at the next poll
@@ -70,17 +70,58 @@ def test_an_incompatible_version_is_refused_and_the_old_set_kept(folder, caplog)
     assert fixed is not None and fixed.versions("tool_call") == [1, 2, 3]
 
 
-def test_published_versions_are_immutable(folder):
-    current = ContractSet(folder)
+def test_published_versions_are_immutable_and_the_published_one_is_kept(folder):
+    published = ContractSet(folder).documents
     path = folder / "feedback.v2.json"
     doc = json.loads(path.read_text())
     add_sentiment(doc)
     path.write_text(json.dumps(doc))
-    with pytest.raises(ContractRefused, match=r"^feedback.v2.json was changed; publish a new"):
-        check_update(current, ContractSet(folder))
+    accepted, refused = accepted_set(folder, published)
+    assert [str(r) for r in refused] == [
+        "feedback.v2.json was changed; publish a new version instead"
+    ]
+    assert accepted.documents == published
     path.unlink()
-    with pytest.raises(ContractRefused, match=r"^feedback.v2.json was removed"):
-        check_update(current, ContractSet(folder))
+    accepted, refused = accepted_set(folder, published)
+    assert [str(r) for r in refused] == ["feedback.v2.json was removed; published contracts stay"]
+    assert accepted.versions("feedback") == [1, 2] and accepted.documents == published
+
+
+def test_at_start_each_new_version_is_checked_and_only_the_bad_one_left_out(folder):
+    """No record of what was published (a new checkpoint): version against version."""
+    next_version(folder, "tool_call", drop_phase)
+    next_version(folder, "feedback", add_sentiment)
+    (folder / "outcome.v3.json").write_text("{ not json")
+    accepted, refused = accepted_set(folder)
+    assert [str(r) for r in refused] == [
+        "outcome.v3.json: not JSON (Expecting property name enclosed in double quotes: "
+        "line 1 column 3 (char 2))",
+        "tool_call.v3.json is incompatible with v2: payload.phase: required field removed "
+        "(a rename is a removal plus an addition) [removed_required]",
+    ]
+    assert accepted.versions("feedback") == [1, 2, 3]
+    assert accepted.versions("tool_call") == [1, 2]
+    assert accepted.versions("outcome") == [1, 2]
+
+
+def test_a_version_whose_types_cannot_share_the_table_is_refused(folder):
+    """Each step compatible with the one before it (attempt removed, then back as a
+    string), but v1's rows hold attempt as a bigint: v4 cannot join them in one table."""
+
+    def drop_attempt(doc: dict) -> None:
+        del doc["properties"]["attempt"]
+
+    def attempt_as_text(doc: dict) -> None:
+        doc["properties"]["attempt"] = {"type": ["string", "null"]}
+
+    next_version(folder, "tool_call", drop_attempt)
+    next_version(folder, "tool_call", attempt_as_text)
+    accepted, refused = accepted_set(folder)
+    assert [str(r) for r in refused] == [
+        "tool_call.v4.json cannot share silver's columns with the other tool_call versions: "
+        "payload.attempt: bigint and string cannot be merged [type_conflict]"
+    ]
+    assert accepted.versions("tool_call") == [1, 2, 3]
 
 
 def test_a_file_that_does_not_parse_is_refused(folder):

@@ -1,12 +1,13 @@
 """Silver transforms on tiny literal DataFrames."""
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from pyspark.sql import types as T
 
-from pipelines.contracts.registry import contract_set, serialize
+from pipelines.contracts.registry import BUILTIN_SCHEMAS_DIR, ContractSet, contract_set, serialize
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.transforms.dedup import candidates, decide
 from pipelines.transforms.schemas import BRONZE_SCHEMA
@@ -16,6 +17,7 @@ from pipelines.transforms.silver import (
     quarantine_rows,
     split_restricted,
     typed_events,
+    typing_plan,
 )
 
 WHO = AgentIdentity("acme", "support-bot", "2.4.0", "support-p42", "gpt-4.1-mini")
@@ -198,3 +200,62 @@ def test_a_quarantined_event_keeps_its_tenant(spark):
 def test_json_that_is_not_an_object_is_rejected(spark, value):
     [row] = classify(bronze(spark, [("feedback", 0, value)]), RULES).collect()
     assert (row["rejection"]["kind"], row["rejection"]["field"]) == ("not_an_object", "$")
+
+
+def test_each_row_is_typed_by_its_own_version_whatever_shares_its_batch(spark):
+    """A v1 event carrying v2's field names (with values v2 refuses) beside a v2 event:
+    the v1 row's v2 columns are null and its values only rescued; the v2 row is typed."""
+    v1 = feedback("e1")
+    v1["payload"].update(channel="carrier-pigeon", locale=12345)
+    v2 = feedback("e2")
+    v2["schema_version"] = 2
+    v2["payload"].update(channel="web", locale="de-AT")
+    alone = classify(bronze(spark, [("feedback", 0, serialize(v1))]), RULES)
+    both = classify(
+        bronze(spark, [("feedback", 0, serialize(v1)), ("feedback", 1, serialize(v2))]), RULES
+    )
+    cs = contract_set()
+    [only] = typed_events(alone, [cs.get("feedback", 1)], RULES).collect()
+    rows = {
+        r["event_id"]: r
+        for r in typed_events(both, [cs.get("feedback", 1), cs.get("feedback", 2)], RULES).collect()
+    }
+    assert (rows["e1"]["channel"], rows["e1"]["locale"]) == (None, None)
+    assert json.loads(rows["e1"]["_rescued_data"]) == {
+        "payload.channel": "carrier-pigeon",
+        "payload.locale": 12345,
+    }
+    assert only["_rescued_data"] == rows["e1"]["_rescued_data"]  # neighbours change nothing
+    assert (rows["e2"]["channel"], rows["e2"]["locale"], rows["e2"]["_rescued_data"]) == (
+        "web",
+        "de-AT",
+        None,
+    )
+    assert rows["e1"]["_conflict"] is None and rows["e2"]["_conflict"] is None
+
+
+def test_a_version_whose_types_cannot_join_the_batchs_is_a_conflict_of_its_rows_only(
+    spark, tmp_path
+):
+    folder = tmp_path / "contracts"
+    shutil.copytree(BUILTIN_SCHEMAS_DIR, folder)
+    doc = json.loads((folder / "feedback.v2.json").read_text())
+    doc.update({"$id": "afl://contracts/feedback.v3.json", "x-version": 3})
+    doc["properties"]["rating"] = {"type": ["string", "null"]}
+    (folder / "feedback.v3.json").write_text(json.dumps(doc))
+    cs = ContractSet(folder)
+    rules = IngestRules(cs, RULES.topic_event_types, RULES.topic_classification, ("dlq",), "s")
+    v3 = feedback("e3", rating="four")
+    v3["schema_version"] = 3
+    classified = classify(
+        bronze(spark, [("feedback", 0, serialize(feedback("e1"))), ("feedback", 1, serialize(v3))]),
+        rules,
+    )
+    versions = [cs.get("feedback", v) for v in (1, 3)]
+    assert [c.version for c in typing_plan(versions)[0]] == [1]
+    rows = {r["event_id"]: r for r in typed_events(classified, versions, rules).collect()}
+    assert (rows["e1"]["rating"], rows["e1"]["_conflict"]) == (4, None)
+    assert rows["e3"]["_conflict"] == (
+        "payload.rating: feedback v3 cannot share the table's columns with v1 "
+        "(bigint and string cannot be merged)"
+    )
