@@ -1,7 +1,9 @@
 """Exactly-once, proven: bronze must hold every Kafka offset once, up to the committed end.
 
 The producer SDK is idempotent (not transactional), so each partition's offsets are
-contiguous: any hole in bronze is a lost record, any repeat a duplicate.
+contiguous: any hole in bronze is a lost record, any repeat a duplicate — unless a ledger
+says where it went: a subject erasure (ops.erased_records, per record) or a retention run's
+bronze expiry (ops.bronze_expiry, per range of offsets).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pipelines.errors import AflError
 from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.settings import Settings
-from pipelines.spark.tables import BRONZE_AGENT_EVENTS, ERASED_RECORDS, read_table
+from pipelines.spark.tables import BRONZE_AGENT_EVENTS, BRONZE_EXPIRY, ERASED_RECORDS, read_table
+
+Range = tuple[int, int]  # first and last offset, inclusive
 
 
 @dataclass
@@ -29,6 +33,7 @@ class PartitionReport:
     gaps: list[tuple[int, int]] = field(default_factory=list)  # inclusive ranges missing
     repeats: list[tuple[int, int]] = field(default_factory=list)  # (offset, times seen)
     beyond_commit: int = 0
+    expired: int = 0  # offsets the ledger says a retention run deleted
 
     @property
     def ok(self) -> bool:
@@ -47,6 +52,8 @@ class PartitionReport:
         if self.repeats:
             shown = ", ".join(f"{o} x{n}" for o, n in self.repeats[:10])
             text += f"; {len(self.repeats)} repeated: {shown}"
+        if self.expired:
+            text += f"; {self.expired:,} expired by retention (ops.bronze_expiry)"
         if self.beyond_commit:
             text += f"; {self.beyond_commit} beyond the checkpoint (next batch, not yet committed)"
         return text
@@ -57,7 +64,8 @@ def verify_offsets(
 ) -> list[PartitionReport]:
     """One report per topic partition the bronze query has committed.
 
-    A record a subject erasure deleted is accounted by its ledger (ops.erased_records)."""
+    A record a subject erasure deleted is accounted by its ledger (ops.erased_records), a
+    range of offsets a retention run expired by its (ops.bronze_expiry)."""
     committed = committed_offsets(settings.checkpoint_path(INGEST_QUERY))
     if not committed:
         raise AflError("the bronze query has committed nothing yet; run `afl stream` first")
@@ -91,6 +99,7 @@ def verify_offsets(
     )
     repeated = bronze.groupBy("topic", "partition", "offset").count().where("count > 1").collect()
     low = _low_watermarks(settings, committed)
+    expired = expired_ranges(spark, settings)
     reports = []
     for topic, parts in sorted(committed.items()):
         for partition, end in sorted(parts.items()):
@@ -116,8 +125,44 @@ def verify_offsets(
                     if (r["topic"], r["partition"]) == (topic, partition)
                 )
                 report.beyond_commit = max(0, s["hi"] - (end - 1))
+            ranges = expired.get((topic, partition), [])
+            missing = report.gaps
+            report.gaps = outside(missing, ranges)
+            report.expired = sum(b - a + 1 for a, b in missing) - sum(
+                b - a + 1 for a, b in report.gaps
+            )
             reports.append(report)
     return reports
+
+
+def expired_ranges(spark: SparkSession, settings: Settings) -> dict[tuple[str, int], list[Range]]:
+    """Per topic partition, the offset ranges retention runs deleted from bronze."""
+    ledger = read_table(spark, settings, BRONZE_EXPIRY)
+    found: dict[tuple[str, int], list[Range]] = {}
+    if ledger is None:
+        return found
+    for r in ledger.orderBy("topic", "partition", "first_offset").collect():
+        found.setdefault((r["topic"], r["partition"]), []).append(
+            (r["first_offset"], r["last_offset"])
+        )
+    return found
+
+
+def outside(gaps: list[Range], ranges: list[Range]) -> list[Range]:
+    """The parts of ``gaps`` no range in ``ranges`` covers (all inclusive)."""
+    left = list(gaps)
+    for lo, hi in ranges:
+        cut: list[Range] = []
+        for a, b in left:
+            if b < lo or a > hi:
+                cut.append((a, b))
+                continue
+            if a < lo:
+                cut.append((a, lo - 1))
+            if b > hi:
+                cut.append((hi + 1, b))
+        left = cut
+    return sorted(left)
 
 
 def _low_watermarks(

@@ -20,6 +20,8 @@ Each check reads what the stream wrote and says, in one line, whether the promis
 Rows a retention run deleted are accounted for by its ledger (ops.retention_runs and
 ops.retention_batches): a batch balances with the rows deleted from it, a record is
 accounted when its row expired, a companion may be gone once restricted data expires.
+Bronze records a retention run expired are accounted by ops.bronze_expiry: their offset
+ranges (a silver or quarantine row may point into them) and how many had no row left.
 Rows a subject erasure deleted are accounted by theirs (ops.erased_records): an erased
 record fills its offset, a batch balances with the rows erased from it, an erased copy
 (or a later copy of an erased event) balances with the copies progress counted.
@@ -53,6 +55,7 @@ from pipelines.settings import Settings
 from pipelines.spark.io import one_row
 from pipelines.spark.tables import (
     BRONZE_AGENT_EVENTS,
+    BRONZE_EXPIRY,
     ERASED_RECORDS,
     QUARANTINE,
     RETENTION_BATCHES,
@@ -285,12 +288,15 @@ class _Lake:
             problems.append(f"{both} record(s) both in silver and still quarantined")
         deleted = self.retention.deleted({*self.general, QUARANTINE.qualified_name})
         erased_copies = self.retention.erased_copies(set(self.general))
+        aged = self.retention.bronze_without_row()  # copies and deleted rows' records
         # an expired record is a deleted row or a copy of one: they add up exactly
-        if note is None and n_copies + expired + erased_copies + later != counted + deleted:
+        found = n_copies + expired + erased_copies + later + aged
+        if note is None and found != counted + deleted:
             problems.append(
-                f"{n_copies:,} copies found, {expired:,} records expired and "
-                f"{erased_copies + later:,} copies erased; progress counted {counted:,} "
-                f"copies and retention deleted {deleted:,} rows"
+                f"{n_copies:,} copies found, {expired:,} records expired, "
+                f"{erased_copies + later:,} copies erased and {aged:,} records without a row "
+                f"expired from bronze; progress counted {counted:,} copies and retention "
+                f"deleted {deleted:,} rows"
             )
         if problems:
             return False, "; ".join(problems)
@@ -372,12 +378,17 @@ class _Lake:
             if frame is None:
                 continue
             rows += frame.count()
-            orphans = frame.select(*RECORD).join(known, RECORD, "left_anti").count()
+            orphans = self.retention.not_expired(
+                frame.select(*RECORD).join(known, RECORD, "left_anti")
+            ).count()
             if orphans:
                 problems.append(f"{orphans} {name} row(s) point at no bronze record")
         if problems:
             return False, "; ".join(problems)
-        return True, f"{rows:,} silver and quarantine rows, each at a bronze record"
+        return True, (
+            f"{rows:,} silver and quarantine rows, each at a bronze record or at one "
+            "retention expired from bronze"
+        )
 
     def governed(self) -> tuple[bool, str]:
         """Rows say what their table says: its classification, and retention_until = the
@@ -464,11 +475,13 @@ class _Retention:
         per_table: dict[str, int],
         per_batch: list[Row],
         erased: DataFrame | None = None,
+        bronze_expired: DataFrame | None = None,
     ) -> None:
         self.cutoff = cutoff
         self.per_table = per_table
         self.per_batch = per_batch
         self.erased = erased
+        self.bronze_expired = bronze_expired
         self.erased_ids = (
             erased.where(F.col("event_id").isNotNull())
             .select(F.col("event_id").alias("eid"))
@@ -490,6 +503,7 @@ class _Retention:
             }
             batches = _read(spark, RETENTION_BATCHES.path(settings))
             per_batch = batches.collect() if batches is not None else []
+        expired = read_table(spark, settings, BRONZE_EXPIRY)
         erased = read_table(spark, settings, ERASED_RECORDS)
         if erased is not None:
             per_batch += (
@@ -497,7 +511,7 @@ class _Retention:
                 .agg(F.count(F.lit(1)).alias("rows"))
                 .collect()
             )
-        return cls(cutoff, per_table, per_batch, erased)
+        return cls(cutoff, per_table, per_batch, erased, expired)
 
     def deleted(self, tables: set[str]) -> int:
         """Rows retention deleted (their bronze records stay; an erasure's go with them)."""
@@ -509,6 +523,25 @@ class _Retention:
             if r["table_name"] in tables and r["ingest_batch_id"] is not None:
                 out[r["ingest_batch_id"]] = out.get(r["ingest_batch_id"], 0) + r["rows"]
         return out
+
+    def bronze_without_row(self) -> int:
+        """Bronze records retention expired that had no silver or quarantine row left."""
+        if self.bronze_expired is None:
+            return 0
+        return int(one_row(self.bronze_expired.agg(F.sum("without_row")))[0] or 0)
+
+    def not_expired(self, records: DataFrame) -> DataFrame:
+        """``records`` (topic, partition, offset) outside the ranges expired from bronze."""
+        if self.bronze_expired is None:
+            return records
+        ranges = F.broadcast(self.bronze_expired.select("topic", "partition", "first_offset",
+                                                        "last_offset"))  # fmt: skip
+        inside = (
+            (records["topic"] == ranges["topic"])
+            & (records["partition"] == ranges["partition"])
+            & records["offset"].between(ranges["first_offset"], ranges["last_offset"])
+        )
+        return records.join(ranges, inside, "left_anti")
 
     def erased_copies(self, general: set[str]) -> int:
         """Erased bronze records that were neither a silver nor a quarantine row: copies."""

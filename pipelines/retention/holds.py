@@ -80,3 +80,20 @@ def under_hold(holds: tuple[LegalHold, ...], columns: set[str]) -> Column:
             condition = condition & (F.col("session_id") == F.lit(hold.session_id))
         conditions.append(condition)
     return F.coalesce(reduce(lambda a, b: a | b, conditions), F.lit(False))
+
+
+def held_record(holds: tuple[LegalHold, ...], value: Column) -> Column:
+    """True for a raw Kafka record (bronze's ``value``) some hold keeps: its JSON's tenant
+    and session, read as the contracts name them (a record that is not JSON is not held)."""
+    if not holds:
+        return F.lit(False)
+    text = value.cast("string")
+    tenant = F.get_json_object(text, "$.tenant_id")
+    session = F.get_json_object(text, "$.session_id")
+    conditions = []
+    for hold in holds:
+        condition = tenant == F.lit(hold.tenant_id)
+        if hold.session_id:
+            condition = condition & (session == F.lit(hold.session_id))
+        conditions.append(condition)
+    return F.coalesce(reduce(lambda a, b: a | b, conditions), F.lit(False))

@@ -11,7 +11,12 @@ a ledger.
 - Deleted rows are tombstoned first; VACUUM (of each table the run deleted from) removes
   their files once older than the window (default 7 days, Delta's own: readers and time
   travel inside it keep working).
-- Bronze is not expired by this run yet: see docs/architecture.md ("Retention").
+- Bronze, the raw records, expires by whole ingest days once past the retention of the
+  rawest data it holds (restricted: 90 days): a partition delete, a prefix of every Kafka
+  partition's offsets. It runs after every other table, so ``ops.bronze_expiry`` can say
+  how many of the deleted records had no row left (copies, or rows deleted before):
+  ``afl verify`` accounts offsets, traces and copies with it (docs/architecture.md,
+  "Retention").
 """
 
 from __future__ import annotations
@@ -19,28 +24,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import reduce
 
 from delta.tables import DeltaTable
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from pipelines.errors import AflError
 from pipelines.governance.classification import retention_until
-from pipelines.retention.holds import LegalHold, load_holds, under_hold
+from pipelines.retention.holds import LegalHold, held_record, load_holds, under_hold
 from pipelines.settings import Settings
 from pipelines.spark.io import delta_append, delta_version, one_row
 from pipelines.spark.tables import (
+    BRONZE_AGENT_EVENTS,
+    BRONZE_EXPIRY,
+    QUARANTINE,
     RETENTION_BATCHES,
     RETENTION_RUNS,
+    SILVER_TABLE_FOR,
     TableSpec,
     all_specs,
     ensure_table,
+    silver_spec,
 )
 
 # Tables without a retention_until column: the column their age counts from.
 AGE_FROM = {"legacy.feedback_export": "created_at"}
 DELTA_SAFETY_HOURS = 168  # Delta's default: VACUUM never removes younger files
+RECORD = ("topic", "partition", "offset")
 
 
 @dataclass(frozen=True)
@@ -120,9 +132,10 @@ def run_retention(
     report = RetentionReport(uuid.uuid4().hex[:12], options.now or started, options.dry_run, holds)
     batches: list[tuple[str, int | None, int]] = []
     partitions = settings.spark_shuffle_partitions
+    ranges: list[tuple[str, int, int, int, int]] = []
     for spec in all_specs():
-        if spec.database == "ops":
-            continue  # the ledgers and run records: no event data
+        if spec.database == "ops" or spec is BRONZE_AGENT_EVENTS:
+            continue  # the ledgers and run records: no event data; bronze comes last
         path = spec.path(settings)
         if not DeltaTable.isDeltaTable(spark, path):
             continue
@@ -145,8 +158,106 @@ def run_retention(
         batches += [(spec.qualified_name, b, n) for b, n in deleted_batches]
         if progress:
             progress(report.lines()[len(report.tables) - 1])
-    _record(spark, settings, report, started, batches)
+    path = BRONZE_AGENT_EVENTS.path(settings)
+    if DeltaTable.isDeltaTable(spark, path):
+        result, ranges = _expire_bronze(spark, settings, path, holds, options, report.cutoff)
+        report.tables.append(result)
+        if progress:
+            progress(report.lines()[len(report.tables) - 1])
+    _record(spark, settings, report, started, batches, ranges)
     return report
+
+
+def bronze_expiry(cutoff: datetime) -> Column:
+    """Bronze records past retention at ``cutoff``: whole ingest days, each kept until its
+    last record is ``afl.retention_days`` old (a partition predicate: Delta drops files)."""
+    days = int(BRONZE_AGENT_EVENTS.properties["afl.retention_days"])
+    last = cutoff.astimezone(UTC).date() - timedelta(days=days + 1)
+    return F.col("ingest_date") <= F.lit(last)
+
+
+def _expire_bronze(
+    spark: SparkSession,
+    settings: Settings,
+    path: str,
+    holds: tuple[LegalHold, ...],
+    options: RetentionOptions,
+    cutoff: datetime,
+) -> tuple[TableRetention, list[tuple[str, int, int, int, int]]]:
+    """Expire bronze's old ingest days; the ranges deleted, with how many had no row."""
+    before = delta_version(spark, path)
+    bronze = spark.read.format("delta").load(path)
+    rule = bronze_expiry(cutoff)
+    kept = held_record(holds, F.col("value"))
+    expired = bronze.where(rule).select(*RECORD, "kafka_timestamp", kept.alias("held"))
+    counts = one_row(
+        expired.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col("held").cast("long")).alias("k"))
+    )
+    n, held = int(counts["n"]), int(counts["k"] or 0)
+    doomed = expired.where(~F.col("held")).drop("held")
+    ranges = _offset_ranges(doomed, _rows_of(spark, settings, doomed)) if n - held else []
+    after = before
+    if not options.dry_run and n - held:
+        DeltaTable.forPath(spark, path).delete(rule & ~kept)
+        commit = one_row(DeltaTable.forPath(spark, path).history(1))
+        after, metrics = int(commit["version"]), commit["operationMetrics"]
+        if int(metrics.get("numDeletedRows", n - held)) != n - held:
+            raise AflError(
+                f"bronze.agent_events: retention counted {n - held:,} records but Delta "
+                f"deleted {metrics['numDeletedRows']}"
+            )
+        _vacuum(spark, path, options.vacuum_hours, settings.spark_shuffle_partitions)
+    deleted = 0 if options.dry_run else n - held
+    result = TableRetention(
+        BRONZE_AGENT_EVENTS.qualified_name, n, held, deleted, before, after, deleted > 0
+    )
+    return result, [] if options.dry_run else ranges
+
+
+def _rows_of(spark: SparkSession, settings: Settings, records: DataFrame) -> DataFrame:
+    """The silver and quarantine rows' Kafka records among ``records``' times (their
+    statistics on kafka_timestamp skip the rest of each table)."""
+    span = one_row(records.agg(F.min("kafka_timestamp"), F.max("kafka_timestamp")))
+    within = (
+        F.col("kafka_timestamp").between(span[0], span[1])
+        if span[0] is not None
+        else F.col("kafka_timestamp").isNull()
+    )
+    found = [
+        spark.read.format("delta")
+        .load(spec.path(settings))
+        .where(within | F.col("kafka_timestamp").isNull())
+        .select(
+            F.col("kafka_topic").alias("topic"),
+            F.col("kafka_partition").alias("partition"),
+            F.col("kafka_offset").alias("offset"),
+        )
+        for spec in (*(silver_spec(et) for et in SILVER_TABLE_FOR), QUARANTINE)
+        if DeltaTable.isDeltaTable(spark, spec.path(settings))
+    ]
+    if not found:
+        return spark.createDataFrame([], "topic string, partition int, offset long")
+    return reduce(DataFrame.unionByName, found)
+
+
+def _offset_ranges(records: DataFrame, rows: DataFrame) -> list[tuple[str, int, int, int, int]]:
+    """``records`` as runs of consecutive offsets per topic partition: (topic, partition,
+    first, last, how many had no row in ``rows``)."""
+    order = Window.partitionBy("topic", "partition").orderBy("offset")
+    flagged = records.join(
+        rows.distinct().withColumn("has_row", F.lit(True)), list(RECORD), "left"
+    ).withColumn("run", F.col("offset") - F.row_number().over(order))
+    return [
+        (r["topic"], r["partition"], r["first"], r["last"], r["without_row"])
+        for r in flagged.groupBy("topic", "partition", "run")
+        .agg(
+            F.min("offset").alias("first"),
+            F.max("offset").alias("last"),
+            F.sum(F.col("has_row").isNull().cast("long")).alias("without_row"),
+        )
+        .orderBy("topic", "partition", "first")
+        .collect()
+    ]
 
 
 def _expire(
@@ -224,6 +335,7 @@ def _record(
     report: RetentionReport,
     started: datetime,
     batches: list[tuple[str, int | None, int]],
+    ranges: list[tuple[str, int, int, int, int]],
 ) -> None:
     holds = [h.describe() for h in report.holds]
     cutoff = report.cutoff.astimezone(UTC).replace(tzinfo=None)
@@ -239,5 +351,12 @@ def _record(
         path = ensure_table(spark, settings, RETENTION_BATCHES)
         frame = spark.createDataFrame(
             [(report.run_id, t, b, n) for t, b, n in batches], RETENTION_BATCHES.schema
+        )
+        delta_append(frame, path)
+    if ranges:
+        path = ensure_table(spark, settings, BRONZE_EXPIRY)
+        frame = spark.createDataFrame(
+            [(report.run_id, t, p, a, b, b - a + 1, w) for t, p, a, b, w in ranges],
+            BRONZE_EXPIRY.schema,
         )
         delta_append(frame, path)

@@ -31,6 +31,22 @@ RETENTION_BATCHES_SCHEMA = T.StructType(
     ]
 )
 
+# ops.bronze_expiry: the Kafka offsets each retention run deleted from bronze, as ranges per
+# topic partition (bronze expires by whole ingest days, a prefix of every partition, so a
+# run leaves one range per partition, more only around records a legal hold keeps), and
+# how many of them had no silver or quarantine row left (copies, or rows deleted before)
+BRONZE_EXPIRY_SCHEMA = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), nullable=False),
+        T.StructField("topic", T.StringType(), nullable=False),
+        T.StructField("partition", T.IntegerType(), nullable=False),
+        T.StructField("first_offset", T.LongType(), nullable=False),
+        T.StructField("last_offset", T.LongType(), nullable=False),
+        T.StructField("records", T.LongType(), nullable=False),
+        T.StructField("without_row", T.LongType(), nullable=False),
+    ]
+)
+
 # ops.erasures: one row per erasure request and table; the subject only as a keyed digest
 ERASURES_SCHEMA = T.StructType(
     [

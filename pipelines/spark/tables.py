@@ -27,6 +27,7 @@ from pipelines.governance.classification import (
 from pipelines.parity.schemas import CUTOVER_SCHEMA, PARITY_RESULTS_SCHEMA
 from pipelines.quality.schemas import QUALITY_RESULTS_SCHEMA
 from pipelines.retention.schemas import (
+    BRONZE_EXPIRY_SCHEMA,
     ERASED_RECORDS_SCHEMA,
     ERASURES_SCHEMA,
     RETENTION_BATCHES_SCHEMA,
@@ -112,6 +113,8 @@ BRONZE_AGENT_EVENTS = TableSpec(
         "delta.appendOnly": "false",
         "afl.layer": "bronze",
         "afl.classification": "restricted",
+        # whole ingest days, past the retention of the rawest data it holds
+        "afl.retention_days": str(RETENTION_DAYS["restricted"]),
         **stream_table(
             "agent_events", "topic", "partition", "offset", "kafka_timestamp", "ingested_at"
         ),
@@ -340,6 +343,14 @@ RETENTION_BATCHES = TableSpec(
     comment="Rows each retention run deleted per table and stream micro-batch.",
 )
 
+BRONZE_EXPIRY = TableSpec(
+    "ops",
+    "bronze_expiry",
+    BRONZE_EXPIRY_SCHEMA,
+    properties={"afl.layer": "ops", "afl.classification": "internal"},
+    comment="The Kafka offset ranges each retention run deleted from bronze, per partition.",
+)
+
 ERASURES = TableSpec(
     "ops",
     "erasures",
@@ -376,6 +387,7 @@ def all_specs(contracts: ContractSet | None = None) -> list[TableSpec]:
         QUALITY_RESULTS,
         RETENTION_RUNS,
         RETENTION_BATCHES,
+        BRONZE_EXPIRY,
         ERASURES,
         ERASED_RECORDS,
     ]

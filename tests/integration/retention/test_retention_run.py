@@ -12,7 +12,14 @@ from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.producer.sdk import AgentEventProducer
 from pipelines.producer.traffic import TrafficGenerator, send_traffic
 from pipelines.retention.run import RetentionOptions, run_retention
-from pipelines.spark.tables import BRONZE_AGENT_EVENTS, QUARANTINE, RETENTION_RUNS, all_specs
+from pipelines.spark.io import one_row
+from pipelines.spark.tables import (
+    BRONZE_AGENT_EVENTS,
+    BRONZE_EXPIRY,
+    QUARANTINE,
+    RETENTION_RUNS,
+    all_specs,
+)
 from tests.support.kafka import create_registry_topics
 from tests.support.lake import assert_lake_exact
 from tests.support.streams import running_stream, wait_for
@@ -33,16 +40,19 @@ def expected(spark, settings, cutoff: datetime) -> dict[str, tuple[int, int]]:
             continue
         rows = spark.read.format("delta").load(str(path))
         days = int(spec.properties["afl.retention_days"])
-        if spec is QUARANTINE:
-            age = F.col("kafka_timestamp")
+        held = F.coalesce(F.col("tenant_id") == HELD, F.lit(False))
+        if spec is BRONZE_AGENT_EVENTS:  # whole ingest days, each once its last moment is old
+            old = rows.where(F.date_add(F.col("ingest_date"), days + 1) <= F.lit(cutoff.date()))
+            tenant = F.get_json_object(F.col("value").cast("string"), "$.tenant_id")
+            held = F.coalesce(tenant == HELD, F.lit(False))
+        elif spec is QUARANTINE:
+            old = rows.where(F.col("kafka_timestamp") + F.make_interval(days=F.lit(days)) < moment)
         elif "occurred_at" in rows.columns:
-            age = F.col("occurred_at")
+            old = rows.where(F.col("occurred_at") + F.make_interval(days=F.lit(days)) < moment)
         elif spec.qualified_name == "legacy.feedback_export":
-            age = F.col("created_at")
+            old = rows.where(F.col("created_at") + F.make_interval(days=F.lit(days)) < moment)
         else:
             continue
-        old = rows.where(age + F.make_interval(days=F.lit(days)) < moment)
-        held = F.coalesce(F.col("tenant_id") == HELD, F.lit(False))
         counts = (old.where(~held).count(), old.where(held).count())
         if counts != (0, 0):
             out[spec.qualified_name] = counts
@@ -126,8 +136,19 @@ def test_expired_rows_leave_every_table_while_the_stream_runs_and_held_rows_stay
     drill = run_retention(spark, settings, RetentionOptions(now=ahead, vacuum_hours=0))
     assert {t.table: (t.deleted, t.held) for t in drill.tables if t.expired} == due_ahead
     assert due_ahead[QUARANTINE.qualified_name][0] > 0
-    quarantine = QUARANTINE.path(settings)
-    on_disk = {p.name for p in Path(quarantine).rglob("*.parquet")}
-    live = {Path(f).name for f in spark.read.format("delta").load(quarantine).inputFiles()}
-    assert on_disk == live
-    assert_lake_exact(spark, settings)
+    # bronze too: every record but the held tenant's, a prefix of each Kafka partition
+    assert due_ahead[BRONZE_AGENT_EVENTS.qualified_name][0] > 0
+    for table in (QUARANTINE.path(settings), bronze):
+        on_disk = {p.name for p in Path(table).rglob("*.parquet")}
+        live = {Path(f).name for f in spark.read.format("delta").load(table).inputFiles()}
+        assert on_disk == live
+    ranges = spark.read.format("delta").load(BRONZE_EXPIRY.path(settings))
+    assert one_row(ranges.agg(F.sum("records")))[0] == due_ahead["bronze.agent_events"][0]
+    assert ranges.where(F.col("last_offset") < F.col("first_offset")).count() == 0
+    left = spark.read.format("delta").load(bronze)
+    assert left.count() == due_ahead["bronze.agent_events"][1]  # only the held tenant's
+    # every silver row still there points into an expired range, and the lake balances
+    checks = {c.name: c for c in assert_lake_exact(spark, settings)}
+    assert "retention expired from bronze" in checks["traceable to bronze"].detail
+    offsets = {c.name: c for c in checks.values()}["bronze offsets"]
+    assert offsets.ok

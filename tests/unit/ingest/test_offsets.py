@@ -7,7 +7,7 @@ when the checkpoint has committed nothing, which it decides before asking anyone
 import pytest
 
 from pipelines.errors import AflError
-from pipelines.ingest.offsets import PartitionReport, verify_offsets
+from pipelines.ingest.offsets import PartitionReport, outside, verify_offsets
 from pipelines.settings import Settings
 
 
@@ -67,4 +67,16 @@ def test_verifying_before_anything_was_committed_is_refused(spark, tmp_path):
         verify_offsets(spark, settings)
     assert str(error.value) == (
         "the bronze query has committed nothing yet; run `afl stream` first"
+    )
+
+
+def test_ranges_a_retention_run_expired_are_not_gaps():
+    ranges = [(0, 9), (12, 20)]  # a held record at 10-11 split the run's range
+    assert outside([(0, 20)], ranges) == [(10, 11)]
+    assert outside([(0, 4), (15, 30)], ranges) == [(21, 30)]
+    assert outside([(40, 41)], ranges) == [(40, 41)]
+    assert outside([(5, 15)], []) == [(5, 15)]
+    expired = PartitionReport("t.a", 0, 0, 50, 29, expired=21)
+    assert expired.describe() == (
+        "ok     t.a[0] offsets 0..49: 29 rows; 21 expired by retention (ops.bronze_expiry)"
     )

@@ -4,7 +4,7 @@ keep in tables with and without sessions."""
 import pytest
 
 from pipelines.errors import AflError
-from pipelines.retention.holds import LegalHold, load_holds, under_hold
+from pipelines.retention.holds import LegalHold, held_record, load_holds, under_hold
 
 HOLDS = """\
 holds:
@@ -68,3 +68,19 @@ def test_a_hold_keeps_its_tenant_or_session_and_a_table_without_sessions_keeps_t
     tenants_only = rows.select("tenant_id").where(under_hold(holds, {"tenant_id"})).collect()
     assert sorted(r[0] for r in tenants_only) == ["acme", "globex", "globex"]
     assert rows.where(under_hold((), {"tenant_id"})).count() == 0
+
+
+def test_a_raw_record_is_held_by_the_tenant_and_session_in_its_json(spark):
+    holds = (LegalHold("acme", "litigation"), LegalHold("globex", "regulator", "ses-42"))
+    values = [
+        (1, b'{"tenant_id": "acme", "session_id": "s-1"}'),
+        (2, b'{"tenant_id": "globex", "session_id": "ses-42"}'),
+        (3, b'{"tenant_id": "globex", "session_id": "ses-7"}'),
+        (4, b'{"tenant_id": "initech"}'),
+        (5, b'{"tenant_id": "acme", "payload": '),  # not JSON: nobody's to hold
+        (6, None),
+    ]
+    frame = spark.createDataFrame(values, "n int, value binary")
+    kept = frame.where(held_record(holds, frame["value"])).select("n").collect()
+    assert sorted(r["n"] for r in kept) == [1, 2]
+    assert frame.where(held_record((), frame["value"])).count() == 0
