@@ -152,8 +152,9 @@ def run_demo(settings: Settings, events: int, progress: Progress, fresh: bool = 
 
     step("what landed")
     register_existing(spark, settings)
-    for table in SILVER_TABLE_FOR.values():
-        progress(f"  silver.{table:18} {spark.table(f'silver.{table}').count():>8,} rows")
+    for table in SILVER_TABLE_FOR.values():  # control commands and approvals: none sent
+        if spark.catalog.tableExists(f"silver.{table}"):
+            progress(f"  silver.{table:18} {spark.table(f'silver.{table}').count():>8,} rows")
     # Quarantine holds raw values (restricted): only its counts are shown, read by path.
     quarantine = spark.read.format("delta").load(QUARANTINE.path(settings))
     for row in quarantine.groupBy("reason_kind").count().orderBy(F.desc("count")).collect():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli import analytics, contracts, governance, infra, lake, legacy, stream
+from pipelines.cli import analytics, contracts, control, governance, infra, lake, legacy, stream
 from pipelines.cli.output import progress
 from pipelines.errors import AflError
 
@@ -39,6 +39,7 @@ for command in (
     analytics.evaluators,
     governance.retention,
     governance.erase,
+    control.control,
     lake.sql,
     lake.demo,
 ):

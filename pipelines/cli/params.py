@@ -1,4 +1,4 @@
-"""Parameter types every command shares: a day, a moment, a range of days.
+"""Parameter types every command shares: a day, a moment, a range of days, a duration.
 
 One parser each, so a date is read the same way by every command and a mistake gives the
 same one-line message (click turns ``fail`` into "Invalid value for '--date': ...").
@@ -7,7 +7,7 @@ same one-line message (click turns ``fail`` into "Invalid value for '--date': ..
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import click
 
@@ -51,8 +51,27 @@ class MomentType(click.ParamType[datetime]):
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+class DurationType(click.ParamType[timedelta]):
+    """A length of time: a whole number with s, m, h or d (90s, 30m, 2h, 7d)."""
+
+    name = "DURATION"
+    UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip()
+        unit = self.UNITS.get(text[-1:])
+        if unit is None or not text[:-1].isdigit() or int(text[:-1]) == 0:
+            self.fail(f"not a duration like 30m, 2h or 7d: {value!r}", param, ctx)
+        return timedelta(**{unit: int(text[:-1])})
+
+
 DAY = DayType()
 MOMENT = MomentType()
+DURATION = DurationType()
 
 
 @dataclass(frozen=True)

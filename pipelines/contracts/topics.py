@@ -21,6 +21,13 @@ class Topic:
     partitions: int = 3
     retention_days: int = 7
     key: str = "session_id"
+    # Compacted: Kafka keeps the latest record per key for good (a control command per
+    # target: the target's state), and every record for ``retention_days`` before that, so
+    # the stream lands each one in the lake, offsets without gaps.
+    compacted: bool = False
+    # Traffic arrives all the time, so a silent table means a broken path (its freshness is
+    # checked); commands and approvals come when someone acts, and silence is normal.
+    steady: bool = True
 
     @property
     def retention_ms(self) -> int:
@@ -28,12 +35,17 @@ class Topic:
 
     def config(self) -> dict[str, str]:
         """Kafka topic-level configuration."""
-        return {
+        config = {
             "retention.ms": str(self.retention_ms),
             "cleanup.policy": "delete",
             # Agent events are small; this bounds one record (the producer checks too).
             "max.message.bytes": str(1024 * 1024),
         }
+        if self.compacted:
+            config["cleanup.policy"] = "compact"
+            config["min.compaction.lag.ms"] = str(self.retention_ms)
+            del config["retention.ms"]
+        return config
 
 
 TOPICS: tuple[Topic, ...] = (
@@ -74,6 +86,21 @@ TOPICS: tuple[Topic, ...] = (
         ("evaluation",),
     ),
     Topic(
+        "agent.control.v1",
+        "pause / resume / degrade / restore commands for agents, tools and tenants",
+        "internal",
+        ("control",),
+        compacted=True,
+        steady=False,
+    ),
+    Topic(
+        "agent.approvals.v1",
+        "human approval requests on held responses, and the reviewers' decisions",
+        "confidential",
+        ("approval",),
+        steady=False,
+    ),
+    Topic(
         "agent.dlq",
         "events a producer could not validate, with the reason",
         "as source",
@@ -84,6 +111,7 @@ TOPICS: tuple[Topic, ...] = (
 )
 
 DLQ_TOPIC = "agent.dlq"
+CONTROL_TOPIC = "agent.control.v1"
 
 
 def topic(name: str) -> Topic:

@@ -441,10 +441,9 @@ class _Lake:
         )
 
     def typed_by_own_contract(self) -> tuple[bool, str]:
-        """Each typed column holds only what the row's own version validated: one job per
-        table, naming the first columns that break it."""
-        problems: list[str] = []
-        rows = 0
+        """Each typed column holds only what the row's own version validated: one job over
+        every table, naming the first columns that break it."""
+        frames = []
         for event_type in SILVER_TABLE_FOR:
             general = self.general.get(silver_spec(event_type).qualified_name)
             restricted = self.restricted.get(event_type)
@@ -452,15 +451,19 @@ class _Lake:
                 versions = general.select("event_id", "schema_version")
                 restricted = restricted.join(versions, "event_id", "left")
             for frame, name in ((general, ""), (restricted, "_restricted")):
-                if frame is None:
-                    continue
-                table = f"silver.{SILVER_TABLE_FOR[event_type]}{name}"
-                counts = own_contract_violations(frame, self.contracts, event_type)
-                rows += counts.pop("", 0)
-                problems += [
-                    f"{table}.{column}: {n:,} row(s) hold what their version does not allow"
-                    for column, n in counts.items()
-                ]
+                if frame is not None:
+                    table = f"silver.{SILVER_TABLE_FOR[event_type]}{name}"
+                    counts = own_contract_counts(frame, self.contracts, event_type)
+                    frames.append(counts.select(F.lit(table).alias("table"), "column", "n"))
+        if not frames:
+            return True, "no silver rows yet"
+        found = reduce(DataFrame.unionByName, frames).collect()
+        rows = sum(r["n"] for r in found if r["column"] == "")
+        problems = [
+            f"{r['table']}.{r['column']}: {r['n']:,} row(s) hold what their version does not allow"
+            for r in found
+            if r["column"] and r["n"]
+        ]
         if problems:
             return False, "; ".join(problems[:SHOWN])
         return True, f"{rows:,} rows, every typed value allowed by the row's own version"
@@ -606,16 +609,23 @@ def _processed_bronze(
 def own_contract_violations(
     table: DataFrame, contracts: ContractSet, event_type: str
 ) -> dict[str, int]:
-    """Per typed column, the rows whose value their own version does not allow (a
-    general table's ``<field>_hash``/``_length`` of user text or PII: null unless the
-    version declares the field; its raw value is checked in the restricted companion);
-    ``""``: how many rows were read. A row of a version no contract describes counts
-    against ``schema_version``."""
+    """``own_contract_counts`` read: {column: rows breaking it}, only columns with any;
+    ``""``: how many rows were read."""
+    found = own_contract_counts(table, contracts, event_type).collect()
+    return {r["column"]: int(r["n"]) for r in found if r["n"] or r["column"] == ""}
+
+
+def own_contract_counts(table: DataFrame, contracts: ContractSet, event_type: str) -> DataFrame:
+    """Per typed column (``column``, ``n``), the rows whose value their own version does not
+    allow (a general table's ``<field>_hash``/``_length`` of user text or PII: null unless
+    the version declares the field; its raw value is checked in the restricted companion);
+    ``column`` ``""``: how many rows were read. A row of a version no contract describes
+    counts against ``schema_version``."""
     versions = {v: contracts.get(event_type, v) for v in contracts.versions(event_type)}
     payload_names = {n for c in versions.values() for n in c.payload_fields}
     classified = {k.split(".", 1)[1] for c in versions.values() for k in c.field_classes}
     version = F.col("schema_version")
-    flags: dict[str, Column] = {}
+    flags: dict[str, Column] = {"": F.count(F.lit(1))}
     for f in table.schema.fields:
         column = F.col(f"`{f.name}`")
         allowed: Column | None = None
@@ -627,16 +637,19 @@ def own_contract_violations(
                 allowed if allowed is not None else F.lit(True)
             )
         if allowed is not None:
-            flags[f.name] = F.sum((~allowed).cast("int"))
+            flags[f.name] = F.sum((~allowed).cast("long"))
     flags["schema_version"] = F.sum(
-        (~F.coalesce(version.isin(*versions), F.lit(False))).cast("int")
+        (~F.coalesce(version.isin(*versions), F.lit(False))).cast("long")
     )
-    found = one_row(
-        table.agg(F.count(F.lit(1)).alias("_rows"), *[c.alias(n) for n, c in flags.items()])
+    names = list(flags)
+    sums = table.agg(*[c.cast("long").alias(f"_{i}") for i, c in enumerate(flags.values())])
+    pairs = F.array(
+        *[
+            F.struct(F.lit(n).alias("column"), F.coalesce(F.col(f"_{i}"), F.lit(0)).alias("n"))
+            for i, n in enumerate(names)
+        ]
     )
-    counts = {"": int(found["_rows"])}
-    counts.update({n: int(found[n]) for n in flags if found[n]})
-    return counts
+    return sums.select(F.inline(pairs))
 
 
 # Envelope fields whose column the lake writes itself (or keys by), not a producer's value.

@@ -12,6 +12,10 @@
 On success the outcome is SUCCESS/INFO; on an exception it is FAILURE/ERROR (TIMEOUT for
 TimeoutError, CANCELLED for cancellation or Ctrl-C) with the exception's type and message,
 and the exception propagates unchanged.
+
+Given a ``ControlState`` (``control=``), an action of a paused agent or tenant does not
+start: ``AgentPaused`` is raised and a CANCELLED outcome, caused by the pause command
+(``causation_id``), records the refusal; ``override=True`` acts anyway.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from pipelines.contracts.registry import latest
+from pipelines.producer.control import ControlState
 from pipelines.producer.events import AgentIdentity, format_timestamp, new_event
-from pipelines.producer.exceptions import NoSessionError, ProducerError
+from pipelines.producer.exceptions import AgentPaused, NoSessionError, ProducerError
 from pipelines.producer.sdk import AgentEventProducer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -89,7 +94,11 @@ class track_action:  # lowercase: used as a decorator, like contextlib.contextma
         correlation_id: str | None = None,
         tags: tuple[str, ...] = (),
         metadata: Mapping[str, str] | None = None,
+        control: ControlState | None = None,
+        override: bool = False,
     ) -> None:
+        self.control = control
+        self.override = override
         self.producer = producer
         self.identity = identity
         self.action_name = action_name
@@ -121,6 +130,15 @@ class track_action:  # lowercase: used as a decorator, like contextlib.contextma
         self._started_at = datetime.now(UTC)
         self._t0 = time.perf_counter()
         self._recorded = {}
+        pause = (
+            None
+            if self.control is None or self.override
+            else self.control.pause_for(self.identity.agent_name, self.identity.tenant_id)
+        )
+        if pause is not None:  # refused, and the refusal is on record, caused by the pause
+            refusal = AgentPaused(f"{self.identity.agent_name} may not act: {pause.describe()}")
+            self._emit(AgentPaused, refusal, causation_id=pause.event_id)
+            raise refusal
         self._token = _current_action.set(self)
         return self
 
@@ -135,8 +153,17 @@ class track_action:  # lowercase: used as a decorator, like contextlib.contextma
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any
     ) -> None:
-        duration_ms = (time.perf_counter() - self._t0) * 1000
         _current_action.reset(self._token)
+        self._emit(exc_type, exc)
+        # returns None: the action's exception, if any, is never swallowed
+
+    def _emit(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        causation_id: str | None = None,
+    ) -> None:
+        duration_ms = (time.perf_counter() - self._t0) * 1000
         status, severity = _status_for(exc_type)
         payload: dict[str, Any] = {
             "action_id": self.action_id,
@@ -162,9 +189,9 @@ class track_action:  # lowercase: used as a decorator, like contextlib.contextma
             session_id=self.session_id,
             trace_id=self.trace_id,
             occurred_at=self._started_at,
+            causation_id=causation_id,
         )
         self.producer.emit(self.event)
-        # returns None: the action's exception, if any, is never swallowed
 
     # -- as a decorator --------------------------------------------------------------
 
@@ -195,6 +222,8 @@ class track_action:  # lowercase: used as a decorator, like contextlib.contextma
 def _status_for(exc_type: type[BaseException] | None) -> tuple[str, str]:
     if exc_type is None:
         return "SUCCESS", "INFO"
+    if issubclass(exc_type, AgentPaused):
+        return "CANCELLED", "WARNING"
     if issubclass(exc_type, TimeoutError):
         return "TIMEOUT", "ERROR"
     if issubclass(exc_type, asyncio.CancelledError | KeyboardInterrupt):

@@ -22,3 +22,7 @@ class BackpressureTimeout(ProducerError):
 
 class NoSessionError(ProducerError):
     """An action was tracked outside any agent session and without a session_id."""
+
+
+class AgentPaused(ProducerError):
+    """A tracked action refused to start: a control command pauses its agent or tenant."""

@@ -82,6 +82,10 @@ CHECKPOINT_EVERY = {
     "outcomes": 109,
     "policy_decisions": 113,
     "evaluations": 127,
+    # commands and approvals are rare: these commit seldom
+    "controls": 139,
+    "approvals": 149,
+    "approvals_restricted": 151,
     "interactions_restricted": 131,
     "feedback_restricted": 137,
     "quarantine": 89,
@@ -142,6 +146,8 @@ SILVER_TABLE_FOR = {
     "outcome": "outcomes",
     "policy_decision": "policy_decisions",
     "evaluation": "evaluations",
+    "control": "controls",
+    "approval": "approvals",
 }
 
 

@@ -28,6 +28,7 @@ from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.contract_record import record_accepted
 from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.ingest.verify import own_contract_violations
+from pipelines.producer.control import control_event
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.traffic import TrafficGenerator
 from pipelines.spark.tables import SILVER_TABLE_FOR, silver_spec
@@ -83,6 +84,33 @@ def base_events(cs: ContractSet) -> dict[tuple[str, int], list[dict]]:
         v3["schema_version"] = 3
         v3["payload"].pop("escalation_reason", None)
         found[("feedback", 3)].append(v3)
+    for i in range(6):  # commands and approvals: not agents' traffic, made here
+        found[("control", 1)].append(
+            control_event(
+                "degrade",
+                "tool",
+                f"tool-{i}",
+                reason="failing",
+                issuer="rule:t",
+                tenant_id="acme",
+                details={"observed_value": 0.6},
+            )
+        )
+        found[("approval", 1)].append(
+            new_event(
+                "approval",
+                {
+                    "approval_id": f"apr-{i}",
+                    "decision": "approved",
+                    "reviewer": "rev-1",
+                    "reason": "ok",
+                },
+                identity=WHO,
+                session_id=f"ses-{i}",
+                trace_id=f"trc-{i}",
+                occurred_at=END,
+            )
+        )
     assert set(found) == {(c.event_type, c.version) for c in cs.all()}
     return found
 

@@ -2,8 +2,6 @@
 the proofs about the lake it leaves: `afl verify offsets` and `afl verify lake`."""
 
 import json
-import os
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -11,20 +9,10 @@ from pyspark.sql import functions as F
 
 from pipelines.governance.classification import RETENTION_DAYS
 from pipelines.ingest.offsets import verify_offsets
-from tests import AFL
 from tests.support.lake import quarantine_by_kind, silver_counts, silver_progress
+from tests.support.shell import afl
 
 pytestmark = pytest.mark.integration
-
-
-def afl(settings, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        AFL_LAKE_ROOT=settings.lake_root,
-        AFL_CHECKPOINT_ROOT=settings.checkpoint_root,
-        AFL_TOPIC_PREFIX=settings.topic_prefix,
-    )
-    return subprocess.run([AFL, *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,11 @@ def test_list_prints_each_version_with_its_topic_and_classified_fields(afl):
     ran = afl("contracts", "list")
     lines = ran.out.splitlines()
     assert ran.code == 0 and len(lines) == len(all_contracts())
-    assert lines[2] == (
+    assert lines[4] == (
         "feedback         v1  agent.feedback.v1      payload.user_id=pii, "
         "payload.comment=user_text, payload.correction=user_text, payload.reviewer=pii"
     )
+    assert lines[1] == "control          v1  agent.control.v1       -"
 
 
 def test_check_needs_old_and_new_together(afl, tmp_path):

@@ -6,7 +6,7 @@ import click
 import pytest
 
 from pipelines.cli import main
-from pipelines.cli.params import DAY, MOMENT, DayRange
+from pipelines.cli.params import DAY, DURATION, MOMENT, DayRange
 
 
 def test_a_day_is_read_once_and_a_bad_one_names_the_option(capsys):
@@ -55,3 +55,18 @@ def test_a_range_refuses_to_run_backwards(capsys):
     assert capsys.readouterr().err.splitlines() == [
         "afl: --to 2026-11-01 is before --from 2026-11-02 (see 'afl evaluate --help')"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "length"),
+    [("90s", timedelta(seconds=90)), ("30m", timedelta(minutes=30)), ("2h", timedelta(hours=2)),
+     ("7d", timedelta(days=7))],
+)  # fmt: skip
+def test_a_duration_is_a_whole_number_and_a_unit(text, length):
+    assert DURATION.convert(text, None, None) == length
+
+
+@pytest.mark.parametrize("text", ["soon", "0m", "1.5h", "h", "30", "-5m", "5w"])
+def test_anything_else_is_not_a_duration(text):
+    with pytest.raises(click.BadParameter, match="not a duration like 30m, 2h or 7d"):
+        DURATION.convert(text, None, None)

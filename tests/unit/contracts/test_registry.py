@@ -42,17 +42,22 @@ def _leaves(value, prefix=""):
         yield prefix.rstrip("."), value
 
 
+# What agents emit, and the generator makes; control commands and approvals come from
+# operators, rules and reviewers.
+AGENT_EVENT_TYPES = ["evaluation", "feedback", "interaction", "outcome", "policy_decision",
+                     "tool_call"]  # fmt: skip
+
+
 def test_every_type_and_version_has_a_contract():
-    assert event_types() == [
-        "evaluation", "feedback", "interaction", "outcome", "policy_decision", "tool_call",
-    ]  # fmt: skip
-    assert {t: versions(t) for t in event_types()} == {t: [1, 2] for t in event_types()}
+    assert event_types() == ["approval", "control", *AGENT_EVENT_TYPES]
+    assert {t: versions(t) for t in AGENT_EVENT_TYPES} == {t: [1, 2] for t in AGENT_EVENT_TYPES}
+    assert (versions("approval"), versions("control")) == ([1], [1])
 
 
 @pytest.mark.parametrize("schema_version", [1, 2])
 def test_round_trip_generate_validate_serialize_parse_loses_no_field(spark, schema_version):
     by_type = _events_by_type(schema_version)
-    assert sorted(by_type) == event_types()
+    assert sorted(by_type) == AGENT_EVENT_TYPES
     for event_type, events in by_type.items():
         sample = events[:5]
         for event in sample:

@@ -11,6 +11,8 @@ def test_registry_holds_the_architecture_topics():
         "agent.outcomes.v1",
         "agent.policy.v1",
         "agent.evaluations.v1",
+        "agent.control.v1",
+        "agent.approvals.v1",
         "agent.dlq",
     ]
     assert {t.name: t.classification for t in event_topics()} == {
@@ -20,6 +22,8 @@ def test_registry_holds_the_architecture_topics():
         "agent.outcomes.v1": "internal",
         "agent.policy.v1": "confidential",
         "agent.evaluations.v1": "internal",
+        "agent.control.v1": "internal",
+        "agent.approvals.v1": "confidential",
     }
     assert {t.key for t in TOPICS} == {"session_id"}
 
@@ -27,6 +31,13 @@ def test_registry_holds_the_architecture_topics():
 def test_topic_config_carries_retention():
     assert topic("agent.dlq").config()["retention.ms"] == str(30 * DAY_MS)
     assert topic("agent.outcomes.v1").config()["retention.ms"] == str(7 * DAY_MS)
+
+
+def test_the_control_topic_keeps_the_latest_command_per_target_for_good():
+    config = topic("agent.control.v1").config()
+    assert config["cleanup.policy"] == "compact"
+    assert config["min.compaction.lag.ms"] == str(7 * DAY_MS)  # every command reaches the lake
+    assert "retention.ms" not in config
 
 
 def test_event_type_lookup():
