@@ -22,12 +22,13 @@ from tests.support.hostile import Expected, Hostile, expected, hostile_corpus
 from tests.support.kafka import send_raw
 from tests.support.lake import assert_lake_exact
 from tests.support.streams import END
+from tests.support.traffic import command_and_approval_events
 
 pytestmark = pytest.mark.integration
 
 
 def base_events() -> list[dict]:
-    """Two valid events of every type at every version: what the mutations start from."""
+    """Two valid events of every contract (type and version): what the mutations start from."""
     found: dict[tuple[str, int], list[dict]] = {}
     for version in (1, 2):
         for r in TrafficGenerator(seed=3, events=400, end_time=END, schema_version=version):
@@ -35,6 +36,8 @@ def base_events() -> list[dict]:
                 key = (r.valid_event["event_type"], r.valid_event["schema_version"])
                 if len(found.setdefault(key, [])) < 2:
                     found[key].append(r.valid_event)
+    for event_type, events in command_and_approval_events(2).items():
+        found[(event_type, 1)] = events
     return [e for key in sorted(found) for e in found[key]]
 
 

@@ -28,7 +28,6 @@ from pipelines.ingest.batch import INGEST_QUERY
 from pipelines.ingest.contract_record import record_accepted
 from pipelines.ingest.stream import CATCH_UP, run_ingest
 from pipelines.ingest.verify import own_contract_violations
-from pipelines.producer.control import control_event
 from pipelines.producer.events import AgentIdentity, new_event
 from pipelines.producer.traffic import TrafficGenerator
 from pipelines.spark.tables import SILVER_TABLE_FOR, silver_spec
@@ -36,6 +35,7 @@ from tests.support.hostile import Hostile
 from tests.support.kafka import send_raw
 from tests.support.lake import assert_lake_exact, with_user_text_or_pii
 from tests.support.streams import END, running_stream, wait_for
+from tests.support.traffic import command_and_approval_events
 
 pytestmark = pytest.mark.integration
 
@@ -84,33 +84,8 @@ def base_events(cs: ContractSet) -> dict[tuple[str, int], list[dict]]:
         v3["schema_version"] = 3
         v3["payload"].pop("escalation_reason", None)
         found[("feedback", 3)].append(v3)
-    for i in range(6):  # commands and approvals: not agents' traffic, made here
-        found[("control", 1)].append(
-            control_event(
-                "degrade",
-                "tool",
-                f"tool-{i}",
-                reason="failing",
-                issuer="rule:t",
-                tenant_id="acme",
-                details={"observed_value": 0.6},
-            )
-        )
-        found[("approval", 1)].append(
-            new_event(
-                "approval",
-                {
-                    "approval_id": f"apr-{i}",
-                    "decision": "approved",
-                    "reviewer": "rev-1",
-                    "reason": "ok",
-                },
-                identity=WHO,
-                session_id=f"ses-{i}",
-                trace_id=f"trc-{i}",
-                occurred_at=END,
-            )
-        )
+    for event_type, events in command_and_approval_events(6).items():
+        found[(event_type, 1)] = events
     assert set(found) == {(c.event_type, c.version) for c in cs.all()}
     return found
 
