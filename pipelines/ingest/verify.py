@@ -39,6 +39,7 @@ from datetime import datetime
 from functools import reduce
 
 from delta.tables import DeltaTable
+from pyspark import SparkContext
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -621,12 +622,36 @@ def own_contract_counts(table: DataFrame, contracts: ContractSet, event_type: st
     the version declares the field; its raw value is checked in the restricted companion);
     ``column`` ``""``: how many rows were read. A row of a version no contract describes
     counts against ``schema_version``."""
+    flags = _violation_flags(contracts, event_type, table.schema)
+    names = list(flags)
+    sums = table.agg(*[c.alias(f"_{i}") for i, c in enumerate(flags.values())])
+    pairs = F.array(
+        *[
+            F.struct(F.lit(n).alias("column"), F.coalesce(F.col(f"_{i}"), F.lit(0)).alias("n"))
+            for i, n in enumerate(names)
+        ]
+    )
+    return sums.select(F.inline(pairs))
+
+
+# Built once per (contract set, type, table schema) and JVM: the expressions take hundreds
+# of py4j calls to build, more than a small lake takes to scan, and verify runs often.
+_FLAGS: dict[tuple[int, str, str, str], dict[str, Column]] = {}
+
+
+def _violation_flags(
+    contracts: ContractSet, event_type: str, schema: T.StructType
+) -> dict[str, Column]:
+    """{column: count of rows breaking it} aggregates; ``""``: the row count."""
+    key = (id(SparkContext._active_spark_context), contracts.fingerprint, event_type, schema.json())
+    if key in _FLAGS:
+        return _FLAGS[key]
     versions = {v: contracts.get(event_type, v) for v in contracts.versions(event_type)}
     payload_names = {n for c in versions.values() for n in c.payload_fields}
     classified = {k.split(".", 1)[1] for c in versions.values() for k in c.field_classes}
     version = F.col("schema_version")
-    flags: dict[str, Column] = {"": F.count(F.lit(1))}
-    for f in table.schema.fields:
+    flags: dict[str, Column] = {"": F.count(F.lit(1)).cast("long")}
+    for f in schema.fields:
         column = F.col(f"`{f.name}`")
         allowed: Column | None = None
         for v, contract in versions.items():
@@ -637,19 +662,14 @@ def own_contract_counts(table: DataFrame, contracts: ContractSet, event_type: st
                 allowed if allowed is not None else F.lit(True)
             )
         if allowed is not None:
-            flags[f.name] = F.sum((~allowed).cast("long"))
+            flags[f.name] = F.sum((~allowed).cast("long")).cast("long")
     flags["schema_version"] = F.sum(
         (~F.coalesce(version.isin(*versions), F.lit(False))).cast("long")
-    )
-    names = list(flags)
-    sums = table.agg(*[c.cast("long").alias(f"_{i}") for i, c in enumerate(flags.values())])
-    pairs = F.array(
-        *[
-            F.struct(F.lit(n).alias("column"), F.coalesce(F.col(f"_{i}"), F.lit(0)).alias("n"))
-            for i, n in enumerate(names)
-        ]
-    )
-    return sums.select(F.inline(pairs))
+    ).cast("long")
+    if len(_FLAGS) >= 256:
+        _FLAGS.clear()
+    _FLAGS[key] = flags
+    return flags
 
 
 # Envelope fields whose column the lake writes itself (or keys by), not a producer's value.
