@@ -73,6 +73,7 @@ class Settings:
     restricted_root: str = ""  # empty: "<lake_root>_restricted"
     role: str = "general"
     legal_holds: str = ""
+    signal_rules: str = ""  # empty: the rules shipped in pipelines/signals/rules.yml
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -140,6 +141,7 @@ class Settings:
         AFL_METRICS_PORT              the stream's Prometheus endpoint (0: off)
         AFL_LEGAL_HOLDS               a YAML file of legal holds retention must honour
                                       (see pipelines/retention/holds.py); default: none
+        AFL_SIGNAL_RULES              the signal job's rules (YAML; default: shipped)
         """
         env = os.environ if env is None else env
         state = Path(env.get("AFL_HOME") or _default_state_dir())
@@ -172,6 +174,7 @@ class Settings:
             restricted_root=env.get("AFL_RESTRICTED_ROOT") or "",
             role=env.get("AFL_ROLE") or "general",
             legal_holds=env.get("AFL_LEGAL_HOLDS") or "",
+            signal_rules=env.get("AFL_SIGNAL_RULES") or "",
         )
 
     def with_overrides(self, **changes: object) -> Settings:

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import click
 
-from pipelines.cli import analytics, contracts, control, governance, infra, lake, legacy, stream
+from pipelines.cli import (
+    analytics,
+    contracts,
+    control,
+    governance,
+    infra,
+    lake,
+    legacy,
+    signals,
+    stream,
+)
 from pipelines.cli.output import progress
 from pipelines.errors import AflError
 
@@ -40,6 +50,7 @@ for command in (
     governance.retention,
     governance.erase,
     control.control,
+    signals.signals,
     lake.sql,
     lake.demo,
 ):

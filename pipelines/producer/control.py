@@ -76,6 +76,7 @@ class Command:
     occurred_at: datetime
     expires_at: datetime | None = None
     rule: str | None = None
+    window_end: datetime | None = None  # the end of a rule's evidence window
 
     @property
     def key(self) -> str:
@@ -163,6 +164,7 @@ def command_from(event: Mapping[str, Any]) -> Command:
         occurred_at=occurred or datetime.now(UTC),
         expires_at=expires,
         rule=payload.get("rule"),
+        window_end=parse_timestamp(payload["window_end"]) if payload.get("window_end") else None,
     )
 
 
@@ -205,6 +207,11 @@ class ControlState:
         return (
             self._find("degrade", targets) is not None or self._find("pause", targets) is not None
         )
+
+    def latest(self, tenant_id: str, target_kind: str, target: str) -> Command | None:
+        """The latest command for exactly this target (tenant '*' is its own target)."""
+        with self._lock:
+            return self._latest.get(control_key(tenant_id, target_kind, target))
 
     def commands(self) -> list[Command]:
         """The latest command of every target, oldest first."""

@@ -130,7 +130,8 @@ def test_the_library_imports_nothing_above_it():
 LAYERS = (
     {"cli", "notebook"},  # the surfaces (with jobs/ and dagster_project/, outside pipelines/)
     {"demo"},
-    {"ingest", "legacy", "parity", "gold", "evaluators", "quality", "retention"},  # the domains
+    # the domains
+    {"ingest", "legacy", "parity", "gold", "evaluators", "quality", "retention", "signals"},
     {"producer", "delta_log", "local"},
     {"transforms", "spark", "kafka_admin", "storage"},
     {"contracts", "governance", "schemas", "settings"},  # schemas: every domain's schemas.py
