@@ -1,5 +1,7 @@
 """`make demo`'s story on a test lake, and the SQL notebooks run top to bottom against it."""
 
+import hashlib
+from functools import reduce
 from pathlib import Path
 
 import nbformat
@@ -8,9 +10,11 @@ import pytest
 from pyspark.sql import functions as F
 
 from pipelines.demo import run_demo
-from pipelines.spark.tables import all_specs, read_table
+from pipelines.retention.erasure import ErasureOptions, erase_subject
+from pipelines.spark.tables import ERASURES, all_specs, read_table, register_existing, spec_for
 from pipelines.spark.views import register_views
 from tests.support.kafka import private_settings
+from tests.support.lake import assert_lake_exact
 from tests.support.services import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -135,3 +139,65 @@ def test_no_restricted_value_reaches_a_general_table_view_or_report(spark, demo_
         if report.is_file() and report.suffix in (".html", ".md", ".json"):
             text = report.read_text()
             assert [v for v in long_values if v in text] == [], report
+
+
+def _subject_traces(spark, settings, values: list[str], ledgers: bool = True) -> dict[str, int]:
+    """Rows of every table and view holding any of ``values`` in any column (raw bytes as
+    text), and report files naming one; ``ledgers=False`` leaves the ops tables out."""
+    found: dict[str, int] = {}
+
+    def hits(frame) -> int:
+        columns = [F.col(f"`{c}`").cast("string") for c in frame.columns if c != "headers"]
+        text = F.concat_ws("|", *columns)
+        return frame.where(reduce(lambda a, b: a | b, [text.contains(v) for v in values])).count()
+
+    for spec in all_specs():
+        table = read_table(spark, settings, spec)
+        if table is not None and (ledgers or spec.database != "ops") and (n := hits(table)):
+            found[spec.qualified_name] = n
+    for view in register_views(spark):
+        if n := hits(spark.table(view)):
+            found[view] = n
+    for report in Path(settings.reports_dir).rglob("*"):
+        if report.is_file() and any(v in report.read_text(errors="replace") for v in values):
+            found[str(report)] = 1
+    return found
+
+
+def test_an_erased_user_leaves_no_trace_in_the_demo_lake(spark, demo_lake):
+    """Last in this module: it changes the lake the tests above read."""
+    settings = demo_lake[0].with_overrides(role="restricted")
+    register_existing(spark, settings)
+    feedback = read_table(spark, settings, spec_for("silver.feedback_restricted"))
+    top = feedback.groupBy("user_id").count().orderBy(F.desc("count"), "user_id").first()
+    subject = top["user_id"]
+    # the generator's comments are templates many users share: the subject's own records
+    # are found by their event ids instead (the erasure ledger names those, by design)
+    events = [r["event_id"] for r in feedback.where(F.col("user_id") == subject).collect()]
+    lake_hash = hashlib.sha256((settings.hash_salt + subject).encode()).hexdigest()
+    traces = _subject_traces(spark, settings, [subject, lake_hash])
+    assert traces["silver.feedback_restricted"] == traces["silver.feedback"] == top["count"] >= 2
+    assert "bronze.agent_events" in traces and "legacy.feedback_export" in traces, traces
+    assert _subject_traces(spark, settings, events, ledgers=False)["silver.feedback"] == len(events)
+    before = {
+        s.qualified_name: t.count()
+        for s in all_specs()
+        if s.database != "ops" and (t := read_table(spark, settings, s)) is not None
+    }
+
+    report = erase_subject(spark, settings, ErasureOptions(subject))
+
+    assert report.remaining == 0 and report.deleted >= 2 * top["count"]
+    assert _subject_traces(spark, settings, [subject, lake_hash]) == {}
+    assert _subject_traces(spark, settings, events, ledgers=False) == {}
+    deleted = {t.table: t.deleted for t in report.tables}
+    after = {
+        s.qualified_name: t.count()
+        for s in all_specs()
+        if s.database != "ops" and (t := read_table(spark, settings, s)) is not None
+    }
+    # everybody else's rows are all there: each table lost exactly what the report says
+    assert {n: before[n] - deleted.get(n, 0) for n in before} == after
+    assert_lake_exact(spark, settings)
+    ledger = read_table(spark, settings, ERASURES)
+    assert ledger.where(F.col("erasure_id") == report.erasure_id).count() == len(report.tables)

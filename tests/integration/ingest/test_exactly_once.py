@@ -134,4 +134,3 @@ def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, t
     ):
         restricted = spark.read.format("delta").load(settings.restricted_path("silver", table))
         assert restricted.count() == with_pii[event_type], table
-    assert_lake_exact(spark, settings)
