@@ -22,6 +22,7 @@ from tests.support.lake import (
     silver_progress,
     with_user_text_or_pii,
 )
+from tests.support.shell import shell_env
 from tests.support.streams import END, checkpoint_batches, wait_committed
 
 pytestmark = pytest.mark.integration
@@ -42,12 +43,7 @@ def wait_mid_batch(checkpoint: Path, timeout_s: float = 180) -> int:
 
 def test_three_kills_mid_batch_lose_nothing_and_duplicate_nothing(spark, lake, tmp_path):
     settings = lake
-    env = dict(
-        os.environ,
-        AFL_LAKE_ROOT=settings.lake_root,
-        AFL_CHECKPOINT_ROOT=settings.checkpoint_root,
-        AFL_TOPIC_PREFIX=settings.topic_prefix,
-    )
+    env = shell_env(settings)
     log = open(tmp_path / "stream.log", "ab")  # noqa: SIM115 - closed at the end
 
     def start_stream() -> subprocess.Popen:

@@ -14,6 +14,7 @@ from pipelines.ingest.checkpoint import committed_offsets
 from pipelines.ingest.stream import run_ingest, stop_on_signals
 from tests import AFL
 from tests.support.lake import silver_counts
+from tests.support.shell import shell_env
 from tests.support.streams import produce, wait_committed
 
 pytestmark = pytest.mark.integration
@@ -34,12 +35,7 @@ def test_sigterm_before_the_session_starts_sets_the_stop_and_nothing_begins(spar
 
 def test_ctrl_c_stops_the_running_stream_between_batches(spark, lake, tmp_path):
     manifest = produce(lake, events=500)
-    env = dict(
-        os.environ,
-        AFL_LAKE_ROOT=lake.lake_root,
-        AFL_CHECKPOINT_ROOT=lake.checkpoint_root,
-        AFL_TOPIC_PREFIX=lake.topic_prefix,
-    )
+    env = shell_env(lake)
     log = tmp_path / "stream.log"
     with open(log, "wb") as out:
         stream = subprocess.Popen(

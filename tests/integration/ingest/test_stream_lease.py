@@ -18,6 +18,7 @@ from pipelines.ingest.lease import RunMode, current_holder
 from tests import AFL
 from tests.support.lake import assert_lake_exact, silver_counts
 from tests.support.legacy import seeded_app_db
+from tests.support.shell import shell_env
 from tests.support.streams import produce, running_stream, wait_committed, wait_for
 
 pytestmark = pytest.mark.integration
@@ -26,13 +27,7 @@ LEASE_S = 6
 
 
 def _env(lake) -> dict[str, str]:
-    return dict(
-        os.environ,
-        AFL_LAKE_ROOT=lake.lake_root,
-        AFL_CHECKPOINT_ROOT=lake.checkpoint_root,
-        AFL_TOPIC_PREFIX=lake.topic_prefix,
-        AFL_STREAM_LEASE_SECONDS=str(LEASE_S),
-    )
+    return dict(shell_env(lake), AFL_STREAM_LEASE_SECONDS=str(LEASE_S))
 
 
 def _committed_total(lake) -> int:
