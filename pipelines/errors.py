@@ -7,6 +7,10 @@ trace: the message must say what went wrong and what to do about it.
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 
 class AflError(Exception):
@@ -30,3 +34,16 @@ def root_cause(message: str) -> str:
         return f"{name}: {text.strip()}"
     lines = message.strip().splitlines()
     return lines[0] if lines else ""
+
+
+def read_yaml(source: Path, what: str, setting: str = "") -> Any:
+    """A reviewed YAML file's document; a missing or unparsable file is one line naming
+    ``what`` it is, the path and the variable that points at it."""
+    try:
+        return yaml.safe_load(source.read_text())
+    except FileNotFoundError:
+        pointed = f" ({setting})" if setting else ""
+        raise AflError(f"{what} not found: {source}{pointed}") from None
+    except yaml.YAMLError as exc:
+        reason = " ".join(str(exc).split())  # PyYAML's message spans lines
+        raise AflError(f"{what} {source} is not valid YAML: {reason}") from None

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from pipelines.errors import AflError
+from pipelines.errors import AflError, read_yaml
 
 DEFAULT_CONFIG = Path(__file__).with_name("parity.yml")
 RULES = ("exact", "numeric", "text", "timestamp")
@@ -49,13 +47,7 @@ class ParityConfig:
 
 def load_parity_config(path: str | Path | None = None) -> ParityConfig:
     source = Path(path) if path else DEFAULT_CONFIG
-    try:
-        doc = yaml.safe_load(source.read_text())
-    except FileNotFoundError:
-        raise AflError(f"parity config not found: {source}") from None
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())  # PyYAML's message spans lines
-        raise AflError(f"parity config {source} is not valid YAML: {reason}") from None
+    doc = read_yaml(source, "parity config")
     try:
         if not isinstance(doc["columns"], dict):
             raise AflError(f"parity config {source}: columns must map each column to its rule")

@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
 
-import yaml
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from pipelines.errors import AflError
+from pipelines.errors import AflError, read_yaml
 
 
 @dataclass(frozen=True)
@@ -43,13 +42,7 @@ def load_holds(path: str) -> tuple[LegalHold, ...]:
     if not path:
         return ()
     source = Path(path)
-    try:
-        doc = yaml.safe_load(source.read_text()) or {}
-    except FileNotFoundError:
-        raise AflError(f"legal holds file not found: {source} (AFL_LEGAL_HOLDS)") from None
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())
-        raise AflError(f"legal holds file {source} is not valid YAML: {reason}") from None
+    doc = read_yaml(source, "legal holds file", "AFL_LEGAL_HOLDS") or {}
     entries = doc.get("holds") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise AflError(f"legal holds file {source}: expected a list under 'holds'")

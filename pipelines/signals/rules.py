@@ -15,9 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from pipelines.errors import AflError
+from pipelines.errors import AflError, read_yaml
 from pipelines.producer.control import COMMANDS, TARGET_KINDS
 
 SHIPPED_RULES = Path(__file__).with_name("rules.yml")
@@ -74,13 +72,7 @@ def _short(length: timedelta) -> str:
 def load_rules(path: str = "") -> tuple[SignalRule, ...]:
     """The rules in ``path`` (default: the shipped file)."""
     source = Path(path) if path else SHIPPED_RULES
-    try:
-        doc = yaml.safe_load(source.read_text()) or {}
-    except FileNotFoundError:
-        raise AflError(f"signal rules file not found: {source} (AFL_SIGNAL_RULES)") from None
-    except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())
-        raise AflError(f"signal rules {source} are not valid YAML: {reason}") from None
+    doc = read_yaml(source, "signal rules file", "AFL_SIGNAL_RULES") or {}
     entries = doc.get("rules") if isinstance(doc, dict) else None
     if not isinstance(entries, list) or not entries:
         raise AflError(f"signal rules {source}: expected a list under 'rules'")

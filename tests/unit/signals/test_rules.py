@@ -78,7 +78,7 @@ def test_a_missing_file_and_bad_yaml_are_one_line(tmp_path):
         load_rules(str(tmp_path / "nope.yml"))
     bad = tmp_path / "bad.yml"
     bad.write_text("rules: [\n")
-    with pytest.raises(AflError, match=r"^signal rules .*bad.yml are not valid YAML: "):
+    with pytest.raises(AflError, match=r"^signal rules .*bad.yml is not valid YAML: "):
         load_rules(str(bad))
     twice = tmp_path / "twice.yml"
     twice.write_text(GOOD + GOOD.removeprefix("rules:\n"))
